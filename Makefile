@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine:  make book  and  make test.
+# Both create the virtual environment .venv (excluded from the book) on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+BUILD_DIR := _build/html
+
+.PHONY: book test notebooks serve clean
+
+## book: build the website into _build/html (zero warnings allowed)
+book: $(INSTALLED)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The website is in $(CURDIR)/$(BUILD_DIR)/index.html (preview it with: make serve)"
+
+## test: run every test (the command CI runs)
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+## notebooks: re-execute the chapters and store their outputs (make notebooks CHAPTERS=01_tensors)
+notebooks: $(INSTALLED)
+	$(BIN)/python tools/run_notebooks.py $(CHAPTERS)
+
+## serve: preview the built website on http://localhost:8000
+serve:
+	@test -f $(BUILD_DIR)/index.html || { echo "No website built yet: run 'make book' first." >&2; exit 1; }
+	$(PYTHON) -m http.server --directory $(BUILD_DIR) 8000
+
+## clean: remove the built website (keeps .venv)
+clean:
+	rm -rf _build
+
+$(INSTALLED): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	touch $(INSTALLED)

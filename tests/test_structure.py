@@ -1,0 +1,159 @@
+"""Every chapter follows the template, runs in Colab as it is, and agrees with _config.yml."""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+
+import pytest
+import yaml
+
+from conftest import chapter_params
+from tools import course
+
+# Top-level modules a chapter may import: the standard library, and what Google Colab preinstalls.
+COLAB_PACKAGES = {"torch", "torchvision", "numpy", "matplotlib", "sklearn", "tqdm", "PIL", "pandas",
+                  "scipy", "IPython"}
+REQUIRED_META = {"chapter", "title", "summary", "minutes", "gpu", "prerequisites", "objectives"}
+# Text in a chapter's code that would make it read files of this repository.
+REPOSITORY_PATHS = re.compile(r"\.\./|(^|[/\"'])(tools|tests|book|notebooks|shared)/|_config\.yml|_toc\.yml")
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((course.REPO_ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
+def headings(nb) -> list[str]:
+    return [line.lstrip("#").strip() for cell in nb.cells if cell.cell_type == "markdown"
+            for line in cell.source.split("\n") if line.startswith("#")]
+
+
+def test_toc_lists_every_chapter_once_in_order():
+    chapters = [f for f in toc_files() if f.startswith("notebooks/")]
+    assert chapters == [f"notebooks/{p.stem}" for p in course.chapter_paths()]
+    for entry in toc_files():
+        matches = list(course.REPO_ROOT.glob(f"{entry}.*"))
+        assert matches, f"_toc.yml names {entry}, which does not exist"
+
+
+def test_chapters_are_numbered_without_gaps():
+    numbers = [int(p.stem[:2]) for p in course.chapter_paths()]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_metadata_and_header(path):
+    nb = course.read_notebook(path)
+    meta = course.chapter_meta(nb)
+    assert REQUIRED_META <= meta.keys(), f"missing metadata: {REQUIRED_META - meta.keys()}"
+    assert meta["chapter"] == int(path.stem[:2])
+    assert meta["gpu"] in {"no", "helps", "yes"}
+    assert isinstance(meta["minutes"], int) and 10 <= meta["minutes"] <= 180
+    assert len(meta["objectives"]) >= 3
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {meta['title']}\n")
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_colab_badge_matches_config(path):
+    nb = course.read_notebook(path)
+    badges = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)",
+                        "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"))
+    assert badges == [f"({course.colab_url(path)})"], (
+        "the Colab badge disagrees with repository in _config.yml: run `make notebooks`")
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_chapter_info_is_generated_from_metadata(path):
+    nb = course.read_notebook(path)
+    info = [c for c in nb.cells if course.TAG_CHAPTER_INFO in course.tags(c)]
+    assert len(info) == 1
+    assert info[0].source == course.render_chapter_info(course.chapter_meta(nb)), (
+        "the at-a-glance cell is out of date with the metadata: run `make notebooks`")
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_template_sections_in_order(path):
+    nb = course.read_notebook(path)
+    code = course.code_cells(nb)
+    parameters = [i for i, c in enumerate(code) if course.TAG_PARAMETERS in course.tags(c)]
+    assert len(parameters) == 1, "one code cell must be tagged 'parameters'"
+    lines = [line.split("  #")[0].rstrip() for line in code[parameters[0]].source.split("\n")]
+    assert course.DATA_CONTRACT in lines, f"the parameters cell must hold the line: {course.DATA_CONTRACT}"
+    setup = "\n".join(c.source for c in code[:parameters[0]])
+    assert 'torch.device("cuda" if torch.cuda.is_available() else "cpu")' in setup, \
+        "the setup cell must pick the device automatically"
+    titles = headings(nb)
+    for section in ("Setup", "What the source got wrong", "Exercises", "Summary"):
+        assert section in titles, f"no '## {section}' section"
+    order = [titles.index(s) for s in ("Setup", "What the source got wrong", "Exercises", "Summary")]
+    assert order == sorted(order), "sections must come as Setup, What the source got wrong, Exercises, Summary"
+    assert course.TAG_RESULTS in course.tags(code[-1]), "the last code cell must be tagged 'results'"
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_source_errors_are_shown_by_running_code(path):
+    nb = course.read_notebook(path)
+    start = next(i for i, c in enumerate(nb.cells)
+                 if c.cell_type == "markdown" and "## What the source got wrong" in c.source)
+    end = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source)
+    section = nb.cells[start:end]
+    quoted = sum(c.source.count("\n### ") + c.source.startswith("### ") for c in section
+                 if c.cell_type == "markdown")
+    runs = [c for c in section if c.cell_type == "code"]
+    assert quoted >= 3, "quote each error of the sources under its own ### heading"
+    assert len(runs) >= quoted, "each error needs a cell that runs the evidence"
+
+
+def imported_modules(source: str) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_imports_only_what_colab_preinstalls(path):
+    nb = course.read_notebook(path)
+    for cell in course.code_cells(nb):
+        for module in imported_modules(cell.source):
+            assert module in COLAB_PACKAGES or module in sys.stdlib_module_names, (
+                f"{module!r} is neither in the standard library nor preinstalled on Colab:\n{cell.source}")
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_no_file_of_the_repository_is_read(path):
+    nb = course.read_notebook(path)
+    for cell in course.code_cells(nb):
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not REPOSITORY_PATHS.search(node.value), (
+                    f"a chapter must not read the repository's files: {node.value!r}")
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_figures_have_alt_text_title_and_labels(path):
+    nb = course.read_notebook(path)
+    for cell in course.code_cells(nb):
+        if not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        assert len(alt) >= 20, f"a figure needs alt text (metadata mystnb.image.alt):\n{cell.source}"
+        assert re.search(r"set_title|suptitle|plt\.title", cell.source), f"figure without title:\n{cell.source}"
+        if 'axis("off")' not in cell.source:
+            assert re.search(r"set_xlabel|xlabel", cell.source) and re.search(r"set_ylabel|ylabel", cell.source), \
+                f"figure without axis labels:\n{cell.source}"
+
+
+def test_book_pages_link_every_chapter():
+    intro = (course.REPO_ROOT / "book" / "intro.md").read_text()
+    for path in course.chapter_paths():
+        assert f"notebooks/{path.stem}" in intro, f"the landing page does not list {path.stem}"

@@ -1,0 +1,182 @@
+"""Shared helpers for the course's tools and tests: paths, _config.yml, notebook conventions."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+# Development and CI machines have no internet: MNIST lies beside the repository (never committed).
+SHARED_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
+# Where `make notebooks` keeps datasets when COURSE_DATA_DIR is not set (git-ignored).
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+
+# The exact line every chapter uses to find its data (tests check that it is there, verbatim).
+DATA_CONTRACT = 'DATA_DIR = os.environ.get("COURSE_DATA_DIR", "data")'
+
+# Cell tags of the notebook template (see CONTRIBUTING.md).
+TAG_CHAPTER_INFO = "chapter-info"
+TAG_PARAMETERS = "parameters"
+TAG_ANSWER = "exercise-answer"
+TAG_SOLUTION = "exercise-solution"
+TAG_CHECK = "exercise-check"
+TAG_RESULTS = "results"
+TAG_NBVAL_CHECK = "nbval-check-output"
+# papermill adds this cell when parameters are passed; it is not part of the chapter's code.
+TAG_INJECTED = "injected-parameters"
+
+COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def load_config() -> dict:
+    """The book's _config.yml as a dict."""
+    return yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def chapter_paths() -> list[Path]:
+    """Chapter notebooks, in order: notebooks/NN_name.ipynb."""
+    return sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def colab_url(notebook: Path) -> str:
+    """The Colab URL of a notebook, derived from `repository` in _config.yml."""
+    repo = load_config()["repository"]
+    match = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)/?", repo["url"])
+    if not match:
+        raise ValueError(f"repository.url in _config.yml is not a GitHub URL: {repo['url']!r}")
+    owner, name = match.groups()
+    book = repo.get("path_to_book", "").strip("/")
+    rel = notebook.resolve().relative_to(REPO_ROOT / book if book else REPO_ROOT).as_posix()
+    prefix = f"{book}/" if book else ""
+    return f"https://colab.research.google.com/github/{owner}/{name}/blob/{repo['branch']}/{prefix}{rel}"
+
+
+def colab_badge(notebook: Path) -> str:
+    """Markdown for the notebook's "Open in Colab" badge."""
+    return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({colab_url(notebook)})"
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
+    nbformat.validate(nb)
+    nbformat.write(nb, str(path))
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def code_cells(nb) -> list:
+    """The chapter's own code cells (papermill's injected parameters excluded)."""
+    return [c for c in nb.cells if c.cell_type == "code" and TAG_INJECTED not in tags(c)]
+
+
+def code_hash(nb) -> str:
+    """SHA-256 of the chapter's code, recorded when the notebook is executed."""
+    sources = [c.source for c in code_cells(nb)]
+    return hashlib.sha256(json.dumps(sources, ensure_ascii=False).encode()).hexdigest()
+
+
+def chapter_meta(nb) -> dict:
+    """The chapter's metadata (title, time, objectives...): notebook.metadata.course."""
+    return nb.metadata["course"]
+
+
+def render_chapter_info(meta: dict) -> str:
+    """The "at a glance" cell every chapter shows, generated from its metadata."""
+    gpu = {"no": "not needed", "helps": "helpful, not required", "yes": "strongly recommended"}
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| **Estimated time** | about {meta['minutes']} minutes |",
+        f"| **Prerequisites** | {meta['prerequisites']} |",
+        f"| **GPU** | {gpu[meta['gpu']]} |",
+        "",
+        "**Learning objectives.** By the end of this chapter you can:",
+        "",
+    ]
+    lines += [f"- {objective}" for objective in meta["objectives"]]
+    return "\n".join(lines)
+
+
+def exercises(nb) -> dict[str, dict[str, int]]:
+    """Exercise id -> {"answer": i, "solution": i, "check": i}, cell indices, in notebook order.
+
+    Raises ValueError when an exercise lacks one of its three cells or has them out of order.
+    """
+    roles = {TAG_ANSWER: "answer", TAG_SOLUTION: "solution", TAG_CHECK: "check"}
+    found: dict[str, dict[str, int]] = {}
+    for index, cell in enumerate(nb.cells):
+        for tag in tags(cell):
+            if tag in roles:
+                exercise_id = cell.metadata.get("course", {}).get("exercise")
+                if not exercise_id:
+                    raise ValueError(f"cell {index} is tagged {tag} but has no metadata.course.exercise")
+                parts = found.setdefault(exercise_id, {})
+                if roles[tag] in parts:
+                    raise ValueError(f"exercise {exercise_id} has two {roles[tag]} cells")
+                parts[roles[tag]] = index
+    for exercise_id, parts in found.items():
+        missing = {"answer", "solution", "check"} - parts.keys()
+        if missing:
+            raise ValueError(f"exercise {exercise_id} has no {', '.join(sorted(missing))} cell")
+        if not parts["answer"] < parts["solution"] < parts["check"]:
+            raise ValueError(f"exercise {exercise_id}: cells must come as answer, solution, check")
+    return found
+
+
+def results_of(nb) -> dict:
+    """The dict shown by the cell tagged `results` (the chapter's last code cell)."""
+    import ast
+
+    cells = [c for c in code_cells(nb) if TAG_RESULTS in tags(c)]
+    if len(cells) != 1:
+        raise ValueError(f"expected one code cell tagged {TAG_RESULTS!r}, found {len(cells)}")
+    for output in cells[0].get("outputs", []):
+        if output.output_type == "execute_result":
+            return ast.literal_eval(output.data["text/plain"])
+    raise ValueError("the results cell has no result output (has it been executed?)")
+
+
+def seed_mnist(data_dir: Path, source: Path = SHARED_MNIST_DIR) -> Path:
+    """Decompress the offline MNIST copy into <data_dir>/MNIST/raw/, checked against MD5SUMS.raw.
+
+    torchvision's `datasets.MNIST(data_dir, download=True)` then finds the files and does not
+    try the network. Files already there with the right checksum are kept.
+    """
+    sums_file = source / "MD5SUMS.raw"
+    if not sums_file.is_file():
+        raise FileNotFoundError(f"no offline MNIST at {source} (expected MD5SUMS.raw there)")
+    raw = Path(data_dir) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for line in sums_file.read_text().split("\n"):
+        if not line.strip():
+            continue
+        expected, name = line.split()
+        target = raw / name
+        if target.is_file() and _md5(target) == expected:
+            continue
+        with gzip.open(source / f"{name}.gz", "rb") as zipped, open(target, "wb") as out:
+            shutil.copyfileobj(zipped, out)
+        if _md5(target) != expected:
+            target.unlink()
+            raise ValueError(f"{source / name}.gz decompresses to the wrong MD5 (expected {expected})")
+    return Path(data_dir)
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
