@@ -1,41 +1,47 @@
-"""Every chapter runs top to bottom in a fresh directory; its results match what the chapter claims."""
+"""Every chapter runs top to bottom in a fresh directory; its results match what the chapter claims.
+
+What a chapter claims lives in tests/claims/<chapter>.json: for each key of its `results` cell,
+an exact value, or {"min": a, "max": b} for a measured quantity.
+"""
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from conftest import chapter_params
 from tools import course
 
-# What each chapter claims, checked against the `results` cell of a fresh execution: an exact
-# value, or a (low, high) range for measured quantities. A new chapter adds its entry here.
-CLAIMS = {
-    "01_tensors": {
-        "default_dtype": "torch.float32",
-        "broadcast_shape": "3x4",
-        "matmul_matches_formula": True,
-        "mnist_test_images": 10_000,
-        "digit_shape": "28x28",
-        "digit_label": 7,
-        "digit_bright_fraction": (0.05, 0.2),
-    },
-}
+CLAIMS_DIR = course.REPO_ROOT / "tests" / "claims"
+
+
+def claims_of(path) -> dict:
+    return json.loads((CLAIMS_DIR / f"{path.stem}.json").read_text())
 
 
 def test_every_chapter_has_claims():
-    assert sorted(CLAIMS) == [path.stem for path in course.chapter_paths()]
+    assert sorted(p.stem for p in CLAIMS_DIR.glob("*.json")) == [p.stem for p in course.chapter_paths()]
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_claims_name_stored_results(path):
+    """Claims and the committed results cell agree on keys, and the stored values satisfy them."""
+    check_results(course.results_of(course.read_notebook(path)), claims_of(path))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", chapter_params())
-def test_results_match_claims(path, probed_executions):
-    results = course.results_of(probed_executions(path).notebook)
+def test_fresh_results_match_claims(path, probed_executions):
+    check_results(course.results_of(probed_executions(path).notebook), claims_of(path))
+
+
+def check_results(results: dict, claims: dict) -> None:
     for key, value in results.items():
         assert isinstance(value, (int, float, str)), f"results[{key!r}] is a {type(value).__name__}"
-    for key, claim in CLAIMS[path.stem].items():
+    for key, claim in claims.items():
         assert key in results, f"the results cell has no {key!r}"
-        if isinstance(claim, tuple):
-            low, high = claim
-            assert low <= results[key] <= high, f"{key} = {results[key]}, claimed in [{low}, {high}]"
+        if isinstance(claim, dict):
+            assert claim["min"] <= results[key] <= claim["max"], (
+                f"{key} = {results[key]}, claimed between {claim['min']} and {claim['max']}")
         else:
             assert results[key] == claim, f"{key} = {results[key]!r}, claimed {claim!r}"
-

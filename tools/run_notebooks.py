@@ -69,6 +69,7 @@ def run(path: Path, data_dir: str) -> float:
         executed = papermill.execute_notebook(
             str(source), str(Path(workdir) / "output.ipynb"), cwd=workdir,
             kernel_name="python3", progress_bar=False, log_output=False,
+            coalesce_streams=True,  # keep only the final state of progress bars
         )
         seconds = time.perf_counter() - start
     tidy_executed(executed)
