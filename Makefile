@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BUILD_DIR := _build/html
 
-.PHONY: book test notebooks serve clean
+.PHONY: book test notebooks pages benchmark student-copies grade serve clean
 
 ## book: build the website into _build/html (zero warnings allowed)
 book: $(INSTALLED)
@@ -21,6 +21,24 @@ test: $(INSTALLED)
 ## notebooks: re-execute the chapters and store their outputs (make notebooks CHAPTERS=01_tensors)
 notebooks: $(INSTALLED)
 	$(BIN)/python tools/run_notebooks.py $(CHAPTERS)
+	$(BIN)/python tools/sync_pages.py
+
+## pages: regenerate the chapter map, syllabus and version table from the notebooks' metadata
+pages: $(INSTALLED)
+	$(BIN)/python tools/sync_pages.py
+
+## benchmark: time every chapter, median of 3 fresh runs (writes book/benchmarks/)
+benchmark: $(INSTALLED)
+	$(BIN)/python tools/benchmark.py $(CHAPTERS)
+
+## student-copies: write every chapter without its solutions into dist/student/
+student-copies: $(INSTALLED)
+	$(BIN)/python tools/student_copies.py
+
+## grade: grade students' notebooks (make grade SUBMISSIONS=folder-or-notebook)
+grade: $(INSTALLED)
+	@test -n "$(SUBMISSIONS)" || { echo "Say what to grade: make grade SUBMISSIONS=path/to/notebooks" >&2; exit 2; }
+	$(BIN)/python tools/grade.py $(SUBMISSIONS) --out $(if $(OUT),$(OUT),grades)
 
 ## serve: preview the built website on http://localhost:8000
 serve:

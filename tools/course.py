@@ -32,6 +32,18 @@ TAG_NBVAL_CHECK = "nbval-check-output"
 # papermill adds this cell when parameters are passed; it is not part of the chapter's code.
 TAG_INJECTED = "injected-parameters"
 
+# The course's chapters, in order; the chapter map marks those not written yet.
+PLANNED_CHAPTERS = [
+    ("01_tensors", "Tensors"),
+    ("02_autograd", "Autograd"),
+    ("03_layers", "Layers and nn.Module"),
+    ("04_losses", "Loss functions"),
+    ("05_optimizers", "Optimizers and learning-rate schedules"),
+    ("06_regression", "Regression end to end"),
+    ("07_cnn_mnist", "A CNN on MNIST"),
+    ("08_fine_tuning", "Fine-tuning"),
+]
+
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
@@ -109,10 +121,11 @@ def render_chapter_info(meta: dict) -> str:
     return "\n".join(lines)
 
 
-def exercises(nb) -> dict[str, dict[str, int]]:
+def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
     """Exercise id -> {"answer": i, "solution": i, "check": i}, cell indices, in notebook order.
 
     Raises ValueError when an exercise lacks one of its three cells or has them out of order.
+    A student copy (`student=True`) has no solution cells.
     """
     roles = {TAG_ANSWER: "answer", TAG_SOLUTION: "solution", TAG_CHECK: "check"}
     found: dict[str, dict[str, int]] = {}
@@ -126,11 +139,14 @@ def exercises(nb) -> dict[str, dict[str, int]]:
                 if roles[tag] in parts:
                     raise ValueError(f"exercise {exercise_id} has two {roles[tag]} cells")
                 parts[roles[tag]] = index
+    expected = ["answer", "check"] if student else ["answer", "solution", "check"]
     for exercise_id, parts in found.items():
-        missing = {"answer", "solution", "check"} - parts.keys()
+        missing = set(expected) - parts.keys()
         if missing:
             raise ValueError(f"exercise {exercise_id} has no {', '.join(sorted(missing))} cell")
-        if not parts["answer"] < parts["solution"] < parts["check"]:
+        if student and "solution" in parts:
+            raise ValueError(f"exercise {exercise_id} of a student copy has a solution cell")
+        if [parts[role] for role in expected] != sorted(parts[role] for role in expected):
             raise ValueError(f"exercise {exercise_id}: cells must come as answer, solution, check")
     return found
 
@@ -180,3 +196,25 @@ def _md5(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def student_copy(nb, branch: str | None = None):
+    """The student edition of a chapter: solutions removed, exercise cells' outputs cleared.
+
+    Everything else is identical. With `branch`, the Colab badge points at that branch.
+    """
+    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
+    parts = exercises(copy)
+    solutions = {p["solution"] for p in parts.values()}
+    for index in {p[role] for p in parts.values() for role in ("answer", "check")}:
+        copy.cells[index].outputs = []
+        copy.cells[index].execution_count = None
+    copy.cells = [cell for index, cell in enumerate(copy.cells) if index not in solutions]
+    copy.metadata["course"].pop("executed_code_sha256", None)
+    copy.metadata["course"]["edition"] = "student"
+    if branch:
+        for cell in copy.cells:
+            if cell.cell_type == "markdown" and COLAB_BADGE_IMAGE in cell.source:
+                cell.source = re.sub(r"(colab\.research\.google\.com/github/[^/]+/[^/]+/blob/)[^/]+/",
+                                     rf"\g<1>{branch}/", cell.source)
+    return copy
