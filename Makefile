@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BUILD_DIR := _build/html
+# The browser tests drive Debian's Chromium (a driver's own browser download cannot work offline).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: book test notebooks pages benchmark student-copies grade serve clean
+.PHONY: book test linkcheck notebooks pages benchmark student-copies grade serve clean
 
 ## book: build the website into _build/html (zero warnings allowed)
 book: $(INSTALLED)
@@ -15,8 +17,12 @@ book: $(INSTALLED)
 	@echo "The website is in $(CURDIR)/$(BUILD_DIR)/index.html (preview it with: make serve)"
 
 ## test: run every test (the command CI runs)
-test: $(INSTALLED)
-	$(BIN)/python -m pytest
+test: $(INSTALLED) $(CHROMIUM)
+	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+## linkcheck: check the site's external links (needs the network)
+linkcheck: $(INSTALLED)
+	$(BIN)/jupyter-book build . --builder linkcheck
 
 ## notebooks: re-execute the chapters and store their outputs (make notebooks CHAPTERS=01_tensors)
 notebooks: $(INSTALLED)
@@ -54,3 +60,12 @@ $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $(INSTALLED)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM). Install it (Debian/Ubuntu: sudo apt-get install chromium)" >&2; \
+		echo "or point at another Chromium/Chrome: make test CHROMIUM=/path/to/chrome" >&2; exit 1; \
+	fi

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,3 +128,17 @@ def probed_executions(course_data_dir, tmp_path_factory):
         return cache[path.stem]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The website, built as `make book` builds it (zero warnings allowed), in a temporary folder."""
+    output = tmp_path_factory.mktemp("site")
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    run = subprocess.run(
+        [str(jupyter_book), "build", str(course.REPO_ROOT), "--path-output", str(output),
+         "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, f"the build failed or warned:\n{run.stdout[-5000:]}\n{run.stderr[-5000:]}"
+    return output / "_build" / "html"

@@ -6,25 +6,16 @@ import re
 import sys
 
 import pytest
-import yaml
 
 from conftest import chapter_params
 from tools import course
 
 # Top-level modules a chapter may import: the standard library, and what Google Colab preinstalls.
-COLAB_PACKAGES = {"torch", "torchvision", "numpy", "matplotlib", "sklearn", "tqdm", "PIL", "pandas",
-                  "scipy", "IPython"}
+COLAB_PACKAGES = {line.split()[0] for line in (course.REPO_ROOT / "tools" / "colab_packages.txt").read_text().splitlines()
+                  if line.strip() and not line.startswith("#")}
 REQUIRED_META = {"chapter", "title", "summary", "minutes", "gpu", "prerequisites", "objectives"}
 # Text in a chapter's code that would make it read files of this repository.
 REPOSITORY_PATHS = re.compile(r"\.\./|(^|[/\"'])(tools|tests|book|notebooks|shared)/|_config\.yml|_toc\.yml")
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((course.REPO_ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc["parts"]:
-        files += [entry["file"] for entry in part["chapters"]]
-    return files
 
 
 def headings(nb) -> list[str]:
@@ -33,9 +24,9 @@ def headings(nb) -> list[str]:
 
 
 def test_toc_lists_every_chapter_once_in_order():
-    chapters = [f for f in toc_files() if f.startswith("notebooks/")]
+    chapters = [f for f in course.toc_files() if f.startswith("notebooks/")]
     assert chapters == [f"notebooks/{p.stem}" for p in course.chapter_paths()]
-    for entry in toc_files():
+    for entry in course.toc_files():
         matches = list(course.REPO_ROOT.glob(f"{entry}.*"))
         assert matches, f"_toc.yml names {entry}, which does not exist"
 

@@ -52,6 +52,15 @@ def load_config() -> dict:
     return yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
 
 
+def toc_files() -> list[str]:
+    """Every page of the book, as _toc.yml lists them (paths without suffix), in order."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
 def chapter_paths() -> list[Path]:
     """Chapter notebooks, in order: notebooks/NN_name.ipynb."""
     return sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))

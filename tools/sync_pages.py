@@ -26,8 +26,12 @@ GPU_WORDS = {"no": "no", "helps": "helpful", "yes": "yes"}
 
 
 def chapters() -> list[dict]:
-    """Every planned chapter with its metadata, or only its planned title when not written yet."""
-    written = {p.stem: course.chapter_meta(course.read_notebook(p)) for p in course.chapter_paths()}
+    """Every planned chapter with its metadata, or only its planned title when not landed yet.
+
+    A chapter has landed when its notebook exists and _toc.yml lists it.
+    """
+    listed = {f.split("/", 1)[1] for f in course.toc_files() if f.startswith("notebooks/")}
+    written = {p.stem: course.chapter_meta(course.read_notebook(p)) for p in course.chapter_paths() if p.stem in listed}
     rows = []
     for stem, title in course.PLANNED_CHAPTERS:
         meta = written.pop(stem, None)
