@@ -37,10 +37,12 @@ def test_chapters_not_written_yet_are_marked_not_linked(monkeypatch, tmp_path):
 
 def test_versions_come_from_requirements():
     table = sync_pages.render_versions()
-    for line in (course.REPO_ROOT / "requirements.txt").read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            assert f"| {name} | {version.strip()} |" in table
+    pins = [line.split("#", 1)[0].strip() for line in (course.REPO_ROOT / "requirements.txt").read_text().splitlines()]
+    pins = [pin for pin in pins if pin]
+    assert pins and all("==" in pin for pin in pins), "every requirement must be pinned with =="
+    for pin in pins:
+        name, version = pin.split("==")
+        assert f"| {name} | {version} |" in table
 
 
 def test_benchmark_tables_match_their_files():

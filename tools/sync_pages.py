@@ -88,7 +88,7 @@ def _exercise_title(nb, answer_index: int) -> str:
 def render_versions() -> str:
     lines = ["| Package | Version |", "|---|---|"]
     for line in (course.REPO_ROOT / "requirements.txt").read_text().splitlines():
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s#]+)", line.strip())
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.split("#", 1)[0].strip())
         if match:
             lines.append(f"| {match.group(1)} | {match.group(2)} |")
     return "\n".join(lines)
