@@ -13,7 +13,7 @@ from tools import course
 # Top-level modules a chapter may import: the standard library, and what Google Colab preinstalls.
 COLAB_PACKAGES = {line.split()[0] for line in (course.REPO_ROOT / "tools" / "colab_packages.txt").read_text().splitlines()
                   if line.strip() and not line.startswith("#")}
-REQUIRED_META = {"chapter", "title", "summary", "minutes", "gpu", "prerequisites", "objectives"}
+REQUIRED_META = {"chapter", "title", "summary", "minutes", "gpu", "prerequisites", "objectives", "budget_seconds"}
 # Text in a chapter's code that would make it read files of this repository.
 REPOSITORY_PATHS = re.compile(r"\.\./|(^|[/\"'])(tools|tests|book|notebooks|shared)/|_config\.yml|_toc\.yml")
 
@@ -45,6 +45,8 @@ def test_metadata_and_header(path):
     assert meta["gpu"] in {"no", "helps", "yes"}
     assert isinstance(meta["minutes"], int) and 10 <= meta["minutes"] <= 180
     assert len(meta["objectives"]) >= 3
+    assert isinstance(meta["budget_seconds"], int) and 0 < meta["budget_seconds"] <= 180, \
+        "budget_seconds: the chapter's wall-time budget with default parameters on a 2-core CPU"
     assert nb.metadata["kernelspec"]["name"] == "python3"
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith(f"# {meta['title']}\n")
