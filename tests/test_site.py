@@ -95,3 +95,21 @@ def test_external_links_are_reported(built_site):
     report.write_text("# External links of the site\n\nNot checked by the offline test run; "
                       "`make linkcheck` checks them where the network is reachable.\n\n"
                       + "".join(f"- <{url}>\n" for url in external))
+
+
+@pytest.mark.slow
+def test_internal_links_and_anchors_resolve(built_site):
+    """Every link between pages (the errata's links to chapter sections included) lands on a real target."""
+    ids_of = {}
+    for page, parser in parsed_pages(built_site):
+        for link in parser.links:
+            href = link["href"]
+            if href.startswith(("http://", "https://", "mailto:", "javascript:")):
+                continue
+            target, _, anchor = href.partition("#")
+            target_file = ((built_site / page).parent / target).resolve() if target else built_site / f"{page}.html"
+            assert target_file.exists(), f"{page}: broken link {href}"
+            if anchor and target_file.suffix == ".html":
+                if target_file not in ids_of:
+                    ids_of[target_file] = set(re.findall(r'\bid="([^"]+)"', target_file.read_text(encoding="utf-8")))
+                assert anchor in ids_of[target_file], f"{page}: {href} points to a missing section"
