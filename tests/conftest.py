@@ -16,7 +16,6 @@ import pytest
 from tools import course
 
 CHAPTERS = course.chapter_paths()
-PROBE_MARKER = "EXERCISE-PROBES "
 
 
 def chapter_params(**marks):
@@ -46,59 +45,98 @@ def course_data_dir(tmp_path_factory) -> Path:
         os.environ["COURSE_DATA_DIR"] = previous
 
 
-def add_exercise_probes(nb):
-    """A copy of the notebook that also runs each exercise's check against the blank stub.
+def instrument(nb, record: Path):
+    """A copy of the chapter that records, as it runs, what the tests need to know.
 
-    Right after each answer cell (the stub a student starts from) a probe runs the check's
-    code and records whether it failed, as it must. The solution and the real check then run
-    as usual, so the check must pass on the solution or the execution fails. A last cell
-    prints what the probes saw.
+    - It first moves into an empty working directory, as in Colab: a chapter that tried to read
+      one of the repository's files would fail.
+    - Right after each answer cell (the blank stub a student starts from) the exercise's check
+      runs on the stub, and its outcome is recorded: it must fail. Right after the check cell
+      (which follows the solution) the check runs again: it must pass.
+    - At the end, the `results` dict and the exercise outcomes are written to `record` (JSON).
+
+    The chapter's own cells are unchanged, so nbval still compares their stored outputs.
     """
     probed = nbformat.from_dict(json.loads(json.dumps(nb)))
     exercises = course.exercises(nb)
-    answer_at = {parts["answer"]: exercise_id for exercise_id, parts in exercises.items()}
-    cells = [nbformat.v4.new_code_cell("__exercise_probes = {}")]
+    probe_after = {}
+    for exercise_id, parts in exercises.items():
+        check_source = nb.cells[parts["check"]].source
+        probe_after[parts["answer"]] = _probe_source(exercise_id, check_source, "stub")
+        probe_after[parts["check"]] = _probe_source(exercise_id, check_source, "solution")
+    cells = [nbformat.v4.new_code_cell(
+        "import os as __os\n__os.makedirs('workdir', exist_ok=True)\n__os.chdir('workdir')\n"
+        "del __os\n__exercise_probes = {}")]
     for index, cell in enumerate(probed.cells):
         cells.append(cell)
-        if index in answer_at:
-            exercise_id = answer_at[index]
-            check_source = nb.cells[exercises[exercise_id]["check"]].source
-            cells.append(nbformat.v4.new_code_cell(_probe_source(exercise_id, check_source)))
+        if index in probe_after:
+            cells.append(nbformat.v4.new_code_cell(probe_after[index]))
     cells.append(nbformat.v4.new_code_cell(
-        f"import json as __json\nprint({PROBE_MARKER!r} + __json.dumps(__exercise_probes))"))
+        f"import json as __json\nwith open({str(record)!r}, 'w') as __file:\n"
+        "    __json.dump({'results': results, 'probes': __exercise_probes}, __file)"))
     probed.cells = cells
     return probed
 
 
-def _probe_source(exercise_id: str, check_source: str) -> str:
+def _probe_source(exercise_id: str, check_source: str, answer: str) -> str:
     return f"""
 __probe_code = {check_source!r}
 try:
-    exec(compile(__probe_code, "<check of exercise {exercise_id} on the blank stub>", "exec"), globals())
+    exec(compile(__probe_code, "<check of exercise {exercise_id} on the {answer}>", "exec"), globals())
 except (AssertionError, NotImplementedError) as __probe_error:
-    __exercise_probes[{exercise_id!r}] = ("failed", f"{{type(__probe_error).__name__}}: {{__probe_error}}")
+    __outcome = ("failed", f"{{type(__probe_error).__name__}}: {{__probe_error}}")
 except Exception as __probe_error:
-    __exercise_probes[{exercise_id!r}] = ("error", f"{{type(__probe_error).__name__}}: {{__probe_error}}")
+    __outcome = ("error", f"{{type(__probe_error).__name__}}: {{__probe_error}}")
 else:
-    __exercise_probes[{exercise_id!r}] = ("passed", "")
+    __outcome = ("passed", "")
+__exercise_probes.setdefault({exercise_id!r}, {{}})[{answer!r}] = __outcome
 """.strip()
 
 
 @dataclass
 class Execution:
-    notebook: nbformat.NotebookNode  # the executed copy
+    """One execution of a chapter under nbval, and what its instrumentation recorded."""
+    returncode: int
+    report: str  # what nbval printed
+    record: dict | None  # {"results": ..., "probes": ...}, None if the end was not reached
     seconds: float
-    workdir: Path  # the working directory it ran in (empty at the start)
 
-    def exercise_probes(self) -> dict[str, tuple[str, str]]:
-        for output in self.notebook.cells[-1].outputs:
-            if output.get("name") == "stdout" and output.text.startswith(PROBE_MARKER):
-                return {k: tuple(v) for k, v in json.loads(output.text[len(PROBE_MARKER):]).items()}
-        raise AssertionError("the exercise probes printed nothing")
+    def failure(self) -> str:
+        return f"nbval output (last lines):\n{self.report[-6000:]}"
 
 
-def execute_chapter(path: Path, tmp_path: Path, nb=None, **papermill_options) -> Execution:
-    """Execute a chapter with papermill in an empty working directory, as in Colab.
+@pytest.fixture(scope="session")
+def executions(course_data_dir, tmp_path_factory):
+    """Each chapter executed once, top to bottom, under nbval (`--nbval-lax`).
+
+    That one execution serves three concerns: nbval compares the stored outputs of the cells
+    tagged `nbval-check-output`; the recorded `results` are checked against the chapter's
+    claims; the recorded exercise outcomes prove each check fails on its stub and passes on
+    its solution.
+    """
+    cache: dict[str, Execution] = {}
+
+    def get(path: Path) -> Execution:
+        if path.stem not in cache:
+            folder = tmp_path_factory.mktemp(path.stem)
+            record = folder / "record.json"
+            course.write_notebook(instrument(course.read_notebook(path), record), folder / path.name)
+            start = time.perf_counter()
+            run = subprocess.run(
+                [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
+                 "-q", "--color=no", path.name],
+                cwd=folder, capture_output=True, text=True, timeout=1800,
+            )
+            cache[path.stem] = Execution(
+                run.returncode, run.stdout + run.stderr,
+                json.loads(record.read_text()) if record.exists() else None, time.perf_counter() - start)
+        return cache[path.stem]
+
+    return get
+
+
+def execute_chapter(path: Path, tmp_path: Path, nb=None, **papermill_options):
+    """Execute a chapter with papermill in an empty working directory, as in Colab; the executed copy.
 
     The notebook files live in a separate folder, so the working directory holds nothing from
     the repository; a chapter that tried to read one of its files would fail here.
@@ -108,26 +146,10 @@ def execute_chapter(path: Path, tmp_path: Path, nb=None, **papermill_options) ->
     files.mkdir()
     source = files / path.name
     course.write_notebook(nb if nb is not None else course.read_notebook(path), source)
-    start = time.perf_counter()
-    executed = papermill.execute_notebook(
+    return papermill.execute_notebook(
         str(source), str(files / "executed.ipynb"), cwd=str(workdir),
         kernel_name="python3", progress_bar=False, log_output=False, **papermill_options,
     )
-    return Execution(executed, time.perf_counter() - start, workdir)
-
-
-@pytest.fixture(scope="session")
-def probed_executions(course_data_dir, tmp_path_factory):
-    """Each chapter executed once, with exercise probes, shared by the tests that read it."""
-    cache: dict[str, Execution] = {}
-
-    def get(path: Path) -> Execution:
-        if path.stem not in cache:
-            nb = add_exercise_probes(course.read_notebook(path))
-            cache[path.stem] = execute_chapter(path, tmp_path_factory.mktemp(path.stem), nb=nb)
-        return cache[path.stem]
-
-    return get
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Every chapter runs top to bottom in a fresh directory; its results match what the chapter claims.
+"""Every chapter runs top to bottom in an empty directory; its results match what the chapter claims.
 
 What a chapter claims lives in tests/claims/<chapter>.json: for each key of its `results` cell,
 an exact value, or {"min": a, "max": b} for a measured quantity.
@@ -31,8 +31,10 @@ def test_claims_name_stored_results(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", chapter_params())
-def test_fresh_results_match_claims(path, probed_executions):
-    check_results(course.results_of(probed_executions(path).notebook), claims_of(path))
+def test_fresh_results_match_claims(path, executions):
+    execution = executions(path)
+    assert execution.record is not None, f"the chapter did not run to its end.\n{execution.failure()}"
+    check_results(execution.record["results"], claims_of(path))
 
 
 def check_results(results: dict, claims: dict) -> None:

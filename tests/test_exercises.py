@@ -25,17 +25,17 @@ def test_exercises_are_complete(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", chapter_params())
-def test_checks_fail_on_stubs_and_pass_on_solutions(path, probed_executions):
-    """The probed execution ran each check on the stub; the real check then ran on the solution.
-
-    A check that raised on the solution would have stopped the execution with its message.
-    """
-    execution = probed_executions(path)
-    expected = set(course.exercises(course.read_notebook(path)))
-    probes = execution.exercise_probes()
-    assert set(probes) == expected, "some exercises were not probed"
-    for exercise_id, (outcome, message) in sorted(probes.items()):
+def test_checks_fail_on_stubs_and_pass_on_solutions(path, executions):
+    """In one execution, each check ran right after the blank stub, then again after the solution."""
+    execution = executions(path)
+    assert execution.record is not None, f"the chapter did not run to its end.\n{execution.failure()}"
+    probes = execution.record["probes"]
+    assert set(probes) == set(course.exercises(course.read_notebook(path))), "some exercises were not probed"
+    for exercise_id, outcomes in sorted(probes.items()):
+        outcome, message = outcomes["stub"]
         assert outcome == "failed", (
             f"exercise {exercise_id}: on the blank stub the check should fail with an "
             f"AssertionError or NotImplementedError, but it {outcome} {message}".strip())
         assert message.split(":", 1)[1].strip(), f"exercise {exercise_id}: the failure says nothing"
+        outcome, message = outcomes["solution"]
+        assert outcome == "passed", f"exercise {exercise_id}: the check {outcome} on the solution: {message}"

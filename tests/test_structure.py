@@ -87,6 +87,8 @@ def test_template_sections_in_order(path):
     order = [titles.index(s) for s in ("Setup", "What the source got wrong", "Exercises", "Summary")]
     assert order == sorted(order), "sections must come as Setup, What the source got wrong, Exercises, Summary"
     assert course.TAG_RESULTS in course.tags(code[-1]), "the last code cell must be tagged 'results'"
+    assert "results = {" in code[-1].source and code[-1].source.rstrip().endswith("\nresults"), \
+        "the results cell assigns a dict to `results` and ends by showing it (the tests read the variable)"
 
 
 @pytest.mark.parametrize("path", chapter_params())
