@@ -24,7 +24,8 @@ SCREENSHOTS = course.REPO_ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"]
 # A search term per chapter that its page (and few others) contains.
-SEARCH_TERMS = {"01_tensors": "broadcasting", "02_autograd": "backward"}
+SEARCH_TERMS = {"01_tensors": "broadcasting", "02_autograd": "backward", "04_losses": "logsumexp",
+                "06_regression": "lstsq"}
 PHONE = {"width": 375, "height": 740}
 TEXT_PAGES = ["book/intro", "book/setup"]
 
