@@ -87,7 +87,7 @@ def submissions(tmp_path_factory, course_data_dir):
 def grades(submissions, tmp_path_factory):
     folder, ids = submissions
     out = tmp_path_factory.mktemp("grades")
-    run = subprocess.run([sys.executable, "tools/grade.py", str(folder), "--out", str(out), "--cell-timeout", "45"],
+    run = subprocess.run([sys.executable, "tools/grade.py", str(folder), "--out", str(out), "--cell-timeout", "30", "--jobs", "2"],
                          cwd=course.REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 2, f"a malformed file must make the exit status 2:\n{run.stdout}\n{run.stderr}"
     rows = json.loads((out / "grades.json").read_text())

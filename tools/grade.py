@@ -1,6 +1,6 @@
 """Grade students' notebooks: re-run the official checks on their answers, with a time limit.
 
-Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR] [--cell-timeout 120]
+Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR] [--cell-timeout 120] [--jobs 1]
        (a SUBMISSION is a notebook or a folder of notebooks)
 
 Only the students' answer cells are taken from a submission. Every other cell and every check
@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -203,11 +205,17 @@ def main() -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="notebooks or folders of notebooks")
     parser.add_argument("--out", type=Path, default=Path("."), help="where grades.json and grades.csv go")
     parser.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may run (default 120)")
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
     args = parser.parse_args()
     if args.cell_timeout < 1:
         parser.error("--cell-timeout must be at least 1 second")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     os.environ["COURSE_DATA_DIR"] = data_dir_for_run()
-    rows = [row for path in submissions(args.paths) for row in grade_file(path, args.cell_timeout)]
+    files = submissions(args.paths)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        graded = pool.map(functools.partial(grade_file, cell_timeout=args.cell_timeout), files)
+        rows = [row for file_rows in graded for row in file_rows]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "grades.json").write_text(json.dumps(rows, indent=2) + "\n")
     with open(args.out / "grades.csv", "w", newline="") as handle:
