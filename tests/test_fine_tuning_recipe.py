@@ -1,0 +1,61 @@
+"""Chapter 8's torchvision recipe runs without the ImageNet weights, which no test machine can download.
+
+By default the recipe is off (it downloads 45 MB). These tests switch it on through papermill
+parameters, with the rest of the chapter shrunk to a few steps so that they stay fast:
+- with `RECIPE_WEIGHTS=None` on `torchvision.datasets.FakeData`, the recipe's code runs end to end;
+- with the ImageNet weights and no network, it says so clearly and stops only its own section.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import execute_chapter
+from tools import course
+
+CHAPTER = course.NOTEBOOK_DIR / "08_fine_tuning.ipynb"
+# A proxy on a closed local port: the weights' download is refused at once, without any traffic.
+DEAD_PROXY = "http://127.0.0.1:9"
+SMALL = {  # the experiment cut to a minimum; only the recipe matters here
+    "PRETRAIN_STEPS": 5,
+    "SHOTS": [2, 3],
+    "N_SEEDS": 2,
+    "ADAPT_STEPS": 2,
+    "RECIPE_SHOTS": 2,
+    "RECIPE_EPOCHS": 1,
+    "RECIPE_TEST_IMAGES": 6,
+}
+
+
+def stdout_of(notebook) -> str:
+    return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for output in cell.get("outputs", []) if output.get("name") == "stdout")
+
+
+@pytest.mark.slow
+def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path):
+    parameters = dict(SMALL, RUN_TORCHVISION_RECIPE=True, RECIPE_WEIGHTS=None, RECIPE_DATA="fake")
+    executed = execute_chapter(CHAPTER, tmp_path, parameters=parameters, execution_timeout=600)
+    results = course.results_of(executed)
+    assert results["recipe_status"] == "ran", results["recipe_status"]
+    assert 0.0 <= results["recipe_test_accuracy"] <= 1.0
+    assert (tmp_path / "workdir" / "resnet18_finetuned.pt").is_file(), "the fine-tuned checkpoint was not saved"
+    printed = stdout_of(executed)
+    assert "reloaded checkpoint, same accuracy: True" in printed, printed[-2000:]
+    assert "trainable: 8,396,293 of 11,179,077 parameters" in printed, "only layer4 and the new fc should train"
+
+
+@pytest.mark.slow
+def test_failed_weight_download_stops_only_the_recipe(course_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))  # no cached weights
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(variable, DEAD_PROXY)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    parameters = dict(SMALL, RUN_TORCHVISION_RECIPE=True, RECIPE_WEIGHTS="DEFAULT", RECIPE_DATA="fake")
+    executed = execute_chapter(CHAPTER, tmp_path, parameters=parameters, execution_timeout=600)
+    results = course.results_of(executed)  # the chapter ran to its end
+    assert results["recipe_status"] == "download failed", results["recipe_status"]
+    assert "recipe_test_accuracy" not in results
+    printed = stdout_of(executed)
+    assert "could not be downloaded" in printed and "This section stops here" in printed, printed[-2000:]
+    assert "Exercise 8.5: correct" in printed, "the sections after the recipe did not run"
