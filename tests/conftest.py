@@ -23,6 +23,18 @@ def chapter_params(**marks):
     return [pytest.param(path, id=path.stem, **marks) for path in CHAPTERS]
 
 
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every download goes through a proxy on a closed local port: refused at once, as offline.
+
+    No test depends on the network, and none sends anything to it.
+    """
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+
+
 @pytest.fixture(scope="session")
 def course_data_dir(tmp_path_factory) -> Path:
     """COURSE_DATA_DIR for every notebook the tests run.

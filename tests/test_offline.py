@@ -7,9 +7,6 @@ import pytest
 from conftest import CHAPTERS, execute_chapter
 from tools import course
 
-# A proxy on a closed local port: every download is refused at once, as on a machine without
-# internet, and no test depends on (or sends anything to) the network.
-DEAD_PROXY = "http://127.0.0.1:9"
 MAX_SECONDS = 30
 
 USES_MNIST = [p for p in CHAPTERS if "datasets.MNIST(" in p.read_text()]
@@ -17,14 +14,10 @@ USES_MNIST = [p for p in CHAPTERS if "datasets.MNIST(" in p.read_text()]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in USES_MNIST])
-def test_missing_mnist_without_network_fails_fast_and_clearly(path, tmp_path, monkeypatch):
+def test_missing_mnist_without_network_fails_fast_and_clearly(path, tmp_path, monkeypatch, no_network):
     empty_data_dir = tmp_path / "no-data"
     empty_data_dir.mkdir()
     monkeypatch.setenv("COURSE_DATA_DIR", str(empty_data_dir))
-    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(variable, DEAD_PROXY)
-    monkeypatch.delenv("no_proxy", raising=False)
-    monkeypatch.delenv("NO_PROXY", raising=False)
 
     with pytest.raises(papermill.PapermillExecutionError) as failure:
         execute_chapter(path, tmp_path, nb=up_to_first_mnist_load(path), execution_timeout=120)
