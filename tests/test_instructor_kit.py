@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from conftest import chapter_params
-from tools import course, grade
+from tools import course
 
 FIRST_CHAPTER = course.chapter_paths()[0]
 
