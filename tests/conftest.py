@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +110,6 @@ class Execution:
     returncode: int
     report: str  # what nbval printed
     record: dict | None  # {"results": ..., "probes": ...}, None if the end was not reached
-    seconds: float
 
     def failure(self) -> str:
         return f"nbval output (last lines):\n{self.report[-6000:]}"
@@ -133,7 +131,6 @@ def executions(course_data_dir, tmp_path_factory):
             folder = tmp_path_factory.mktemp(path.stem)
             record = folder / "record.json"
             course.write_notebook(instrument(course.read_notebook(path), record), folder / path.name)
-            start = time.perf_counter()
             run = subprocess.run(
                 [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
                  "-q", "--color=no", path.name],
@@ -141,7 +138,7 @@ def executions(course_data_dir, tmp_path_factory):
             )
             cache[path.stem] = Execution(
                 run.returncode, run.stdout + run.stderr,
-                json.loads(record.read_text()) if record.exists() else None, time.perf_counter() - start)
+                json.loads(record.read_text()) if record.exists() else None)
         return cache[path.stem]
 
     return get
