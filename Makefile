@@ -55,7 +55,7 @@ serve:
 clean:
 	rm -rf _build
 
-$(INSTALLED): requirements.txt
+$(INSTALLED): requirements.txt requirements-colab.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt

@@ -25,7 +25,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-sync", "--no-first-run", "--disable-quic"]
 # A search term per chapter that its page (and few others) contains.
 SEARCH_TERMS = {"01_tensors": "broadcasting", "02_autograd": "backward", "04_losses": "logsumexp",
-                "06_regression": "lstsq", "07_cnn_mnist": "confusion", "08_fine_tuning": "freezing"}
+                "06_regression": "lstsq", "08_cnn_mnist": "confusion", "09_fine_tuning": "freezing"}
 PHONE = {"width": 375, "height": 740}
 TEXT_PAGES = ["book/intro", "book/setup"]
 

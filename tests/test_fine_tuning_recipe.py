@@ -1,4 +1,4 @@
-"""Chapter 8's torchvision recipe runs without the ImageNet weights, which no test machine can download.
+"""Chapter 9's torchvision recipe runs without the ImageNet weights, which no test machine can download.
 
 By default the recipe is off (it downloads 45 MB). These tests switch it on through papermill
 parameters, with the rest of the chapter shrunk to a few steps so that they stay fast:
@@ -12,7 +12,7 @@ import pytest
 from conftest import execute_chapter
 from tools import course
 
-CHAPTER = course.NOTEBOOK_DIR / "08_fine_tuning.ipynb"
+CHAPTER = course.NOTEBOOK_DIR / "09_fine_tuning.ipynb"
 SMALL = {  # the experiment cut to a minimum; only the recipe matters here
     "PRETRAIN_STEPS": 5,
     "SHOTS": [2, 3],

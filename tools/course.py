@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -40,8 +41,9 @@ PLANNED_CHAPTERS = [
     ("04_losses", "Loss functions"),
     ("05_optimizers", "Optimizers and learning-rate schedules"),
     ("06_regression", "Regression end to end"),
-    ("07_cnn_mnist", "A CNN on MNIST"),
-    ("08_fine_tuning", "Fine-tuning"),
+    ("07_data", "Datasets, DataLoaders and transforms"),
+    ("08_cnn_mnist", "A CNN on MNIST"),
+    ("09_fine_tuning", "Fine-tuning"),
 ]
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -111,6 +113,32 @@ def code_hash(nb) -> str:
 def chapter_meta(nb) -> dict:
     """The chapter's metadata (title, time, objectives...): notebook.metadata.course."""
     return nb.metadata["course"]
+
+
+# The second edition's yardstick for a learner's time (../shared/second-edition.md, section 2).
+WORDS_PER_MINUTE = 150
+CODE_LINES_PER_MINUTE = 8
+MINUTES_PER_EXERCISE = 6
+MAX_CHAPTER_MINUTES = 90
+
+
+def learner_minutes(nb) -> int:
+    """Minutes a learner needs: words/150 + code lines/8 + 6 per exercise, rounded up to 5.
+
+    Words are the markdown cells' whitespace-separated words; code lines are the non-blank
+    lines of the chapter's code cells other than exercise solutions.
+    """
+    words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    code_lines = sum(
+        1
+        for c in code_cells(nb)
+        if TAG_SOLUTION not in tags(c)
+        for line in c.source.splitlines()
+        if line.strip()
+    )
+    raw = (words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE
+           + MINUTES_PER_EXERCISE * len(exercises(nb)))
+    return 5 * math.ceil(raw / 5)
 
 
 def render_chapter_info(meta: dict) -> str:
