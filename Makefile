@@ -9,7 +9,7 @@ BUILD_DIR := _build/html
 # The browser tests drive Debian's Chromium (a driver's own browser download cannot work offline).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: book test linkcheck notebooks pages benchmark student-copies grade serve clean
+.PHONY: book test check seeds browser linkcheck notebooks pages benchmark student-copies grade serve clean
 
 ## book: build the website into _build/html (zero warnings allowed)
 book: $(INSTALLED)
@@ -17,8 +17,27 @@ book: $(INSTALLED)
 	@echo "The website is in $(CURDIR)/$(BUILD_DIR)/index.html (preview it with: make serve)"
 
 ## test: run every test (the command CI runs)
-test: $(INSTALLED) $(CHROMIUM)
+test: $(INSTALLED) browser
 	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+## check: the fast tests only (no notebook executed, no site built, no browser), in well under a minute
+check: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+## seeds: check each chapter's claims for seeds 0-4 (slow: 5 runs a chapter; make seeds CHAPTERS=06_regression)
+seeds: $(INSTALLED)
+	$(BIN)/python tools/seeds.py $(CHAPTERS)
+
+## browser: make sure the browser tests' Chromium is there (Debian's package; installs it when run as root)
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "The browser tests drive Debian's Chromium; installing it: apt-get install chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM). Install it (Debian/Ubuntu: sudo apt-get install chromium)" >&2; \
+		echo "or point at another Chromium/Chrome: make test CHROMIUM=/path/to/chrome" >&2; exit 1; \
+	fi
 
 ## linkcheck: check the site's external links (needs the network)
 linkcheck: $(INSTALLED)
@@ -60,12 +79,3 @@ $(INSTALLED): requirements.txt requirements-colab.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $(INSTALLED)
-
-$(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else \
-		echo "The browser tests need Chromium at $(CHROMIUM). Install it (Debian/Ubuntu: sudo apt-get install chromium)" >&2; \
-		echo "or point at another Chromium/Chrome: make test CHROMIUM=/path/to/chrome" >&2; exit 1; \
-	fi

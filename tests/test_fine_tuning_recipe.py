@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import execute_chapter
-from tools import course
+from tools import course, execution
 
 CHAPTER = course.NOTEBOOK_DIR / "09_fine_tuning.ipynb"
 SMALL = {  # the experiment cut to a minimum; only the recipe matters here
@@ -24,6 +23,13 @@ SMALL = {  # the experiment cut to a minimum; only the recipe matters here
 }
 
 
+def run_chapter(data_dir, tmp_path, parameters):
+    """The chapter executed with `parameters` in tmp_path/workdir; the executed notebook."""
+    (tmp_path / "workdir").mkdir()
+    return execution.execute(course.read_notebook(CHAPTER), data_dir, parameters=parameters,
+                             timeout=600, workdir=tmp_path / "workdir").notebook
+
+
 def stdout_of(notebook) -> str:
     return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
                      for output in cell.get("outputs", []) if output.get("name") == "stdout")
@@ -32,7 +38,7 @@ def stdout_of(notebook) -> str:
 @pytest.mark.slow
 def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path):
     parameters = dict(SMALL, RUN_TORCHVISION_RECIPE=True, RECIPE_WEIGHTS=None, RECIPE_DATA="fake")
-    executed = execute_chapter(CHAPTER, tmp_path, parameters=parameters, execution_timeout=600)
+    executed = run_chapter(course_data_dir, tmp_path, parameters)
     results = course.results_of(executed)
     assert results["recipe_status"] == "ran", results["recipe_status"]
     assert 0.0 <= results["recipe_test_accuracy"] <= 1.0
@@ -46,7 +52,7 @@ def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path)
 def test_failed_weight_download_stops_only_the_recipe(course_data_dir, tmp_path, monkeypatch, no_network):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))  # no cached weights
     parameters = dict(SMALL, RUN_TORCHVISION_RECIPE=True, RECIPE_WEIGHTS="DEFAULT", RECIPE_DATA="fake")
-    executed = execute_chapter(CHAPTER, tmp_path, parameters=parameters, execution_timeout=600)
+    executed = run_chapter(course_data_dir, tmp_path, parameters)
     results = course.results_of(executed)  # the chapter ran to its end
     assert results["recipe_status"] == "download failed", results["recipe_status"]
     assert "recipe_test_accuracy" not in results

@@ -8,8 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from conftest import chapter_params
-from tools import course
+from harness import chapter_params
+from tools import course, execution
 
 FIRST_CHAPTER = course.chapter_paths()[0]
 
@@ -43,11 +43,11 @@ def test_student_copy_branch_rewrites_badges():
 
 def with_answers(nb, sources: dict[str, str]):
     """A copy of `nb` whose answer cells hold the given sources."""
-    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
-    for exercise_id, parts in course.exercises(copy, student=True).items():
+    answered = course.copy_notebook(nb)
+    for exercise_id, parts in course.exercises(answered, student=True).items():
         if exercise_id in sources:
-            copy.cells[parts["answer"]].source = sources[exercise_id]
-    return copy
+            answered.cells[parts["answer"]].source = sources[exercise_id]
+    return answered
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,11 @@ def submissions(tmp_path_factory, course_data_dir):
         "infinite_loop": with_answers(blank, {**solutions, ids[1]: "while True:\n    pass"}),
         # prints a fake success instead of answering
         "prints_pass": with_answers(blank, {**solutions, ids[0]: f"print('Exercise {ids[0]}: correct')"}),
+        # prints the grader's own record of a pass for every exercise, then kills its kernel
+        "forges_records": with_answers(blank, {ids[0]: "\n".join(
+            f"print({execution.CHECK_MARKER!r} + {json.dumps(forged)!r})"
+            for forged in ({"exercise": i, "label": "submission", "outcome": ["pass", ""]}
+                           for i in ids)) + "\nimport os\nos._exit(1)"}),
     }
     # the third check cell deleted, the fourth answer cell's tags removed
     tampered = with_answers(blank, solutions)
@@ -137,6 +142,12 @@ def test_an_infinite_loop_hits_the_time_limit(grades):
 def test_printed_success_is_not_trusted(grades):
     table, ids, _ = grades
     assert table["prints_pass"][ids[0]][0] == "fail"
+
+
+@pytest.mark.slow
+def test_forged_check_records_are_not_trusted(grades):
+    table, ids, _ = grades
+    assert "pass" not in statuses(table, "forges_records"), table["forges_records"]
 
 
 @pytest.mark.slow

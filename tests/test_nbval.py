@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import chapter_params
+from harness import chapter_params
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", chapter_params())
 def test_stored_outputs_reproduce(path, executions):
-    execution = executions(path)
-    assert execution.returncode == 0, f"nbval found differences or errors.\n{execution.failure()}"
-    assert " passed" in execution.report.strip().splitlines()[-1], execution.failure()
+    run = executions(path)
+    assert run.returncode == 0, f"nbval found differences or errors.\n{run.failure()}"
+    assert " passed" in run.report.strip().splitlines()[-1], run.failure()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import papermill
 import pytest
 
-from conftest import CHAPTERS, execute_chapter
-from tools import course
+from harness import CHAPTERS
+from tools import course, execution
 
 MAX_SECONDS = 30
 
@@ -14,19 +14,19 @@ USES_MNIST = [p for p in CHAPTERS if "datasets.MNIST(" in p.read_text()]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in USES_MNIST])
-def test_missing_mnist_without_network_fails_fast_and_clearly(path, tmp_path, monkeypatch, no_network):
+def test_missing_mnist_without_network_fails_fast_and_clearly(path, tmp_path, no_network):
     empty_data_dir = tmp_path / "no-data"
     empty_data_dir.mkdir()
-    monkeypatch.setenv("COURSE_DATA_DIR", str(empty_data_dir))
 
-    with pytest.raises(papermill.PapermillExecutionError) as failure:
-        execute_chapter(path, tmp_path, nb=up_to_first_mnist_load(path), execution_timeout=120)
+    run = execution.execute(up_to_first_mnist_load(path), empty_data_dir, timeout=120,
+                            raise_on_error=False)
 
-    error = failure.value
+    error = run.error
+    assert isinstance(error, papermill.PapermillExecutionError), f"no cell error but {error!r}"
     assert error.ename == "RuntimeError", f"{error.ename}: {error.evalue}"
     assert "COURSE_DATA_DIR" in error.evalue and "internet" in error.evalue, error.evalue
-    executed = course.read_notebook(tmp_path / "files" / "executed.ipynb")
-    failed = [c for c in executed.cells if c.get("metadata", {}).get("papermill", {}).get("exception")]
+    failed = [c for c in run.notebook.cells
+              if c.get("metadata", {}).get("papermill", {}).get("exception")]
     assert len(failed) == 1 and "datasets.MNIST(" in failed[0].source
     seconds = failed[0].metadata["papermill"]["duration"]
     assert seconds < MAX_SECONDS, f"the failing cell took {seconds:.0f} s"

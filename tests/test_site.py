@@ -6,15 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import chapter_params
+from harness import chapter_params
 from tools import course
-
-
-@pytest.mark.slow
-def test_site_has_landing_and_setup_pages(built_site):
-    assert (built_site / "index.html").is_file()
-    for page in ("book/intro.html", "book/setup.html"):
-        assert (built_site / page).is_file(), page
 
 
 @pytest.mark.slow
@@ -23,7 +16,8 @@ def test_chapter_page_links_to_colab_and_download(path, built_site):
     page = (built_site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
     assert page.count(course.colab_url(path)) >= 2, "the page needs the launch button and the badge"
     assert f"_sources/notebooks/{path.name}" in page, "no download link for the notebook"
-    assert "fa-github" in page or "repository" in page.lower(), "no repository button"
+    repository = course.load_config()["repository"]["url"].rstrip("/")
+    assert f'href="{repository}"' in page, f"no button linking to the repository {repository}"
     n_exercises = len(course.exercises(course.read_notebook(path)))
     assert page.count("tag_hide-input") >= n_exercises, "solutions are not folded"
 
@@ -85,11 +79,17 @@ def test_pages_are_accessible(built_site):
 
 
 @pytest.mark.slow
-def test_external_links_are_reported(built_site):
-    """External links cannot be checked offline: they are listed for `make linkcheck`, never failed."""
-    external = sorted({link["href"] for _, parser in parsed_pages(built_site) for link in parser.links
-                       if link["href"].startswith(("http://", "https://"))})
-    assert external, "no external link found at all: the parser is broken"
+def test_external_links_are_well_formed_and_listed(built_site):
+    """External links use https and name a real host; they are listed for `make linkcheck`.
+
+    Whether they answer cannot be checked offline; `make linkcheck` (and the scheduled link
+    check) does that where the network is reachable.
+    """
+    external = sorted({link["href"] for _, parser in parsed_pages(built_site)
+                       for link in parser.links if re.match(r"[a-z]+://", link["href"])})
+    malformed = [url for url in external
+                 if not re.fullmatch(r"https://[a-z0-9.-]+\.[a-z]{2,}(:\d+)?(/\S*)?", url)]
+    assert not malformed, f"external links that are not well-formed https URLs: {malformed}"
     report = course.REPO_ROOT / "test-artifacts" / "external-links.md"
     report.parent.mkdir(exist_ok=True)
     report.write_text("# External links of the site\n\nNot checked by the offline test run; "

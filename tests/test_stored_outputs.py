@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import chapter_params
+from harness import chapter_params
 from tools import course
 
 MAX_OUTPUT_LINES = 40

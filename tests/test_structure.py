@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import chapter_params
+from harness import chapter_params
 from tools import course
 
 # Top-level modules a chapter may import: the standard library, and what Google Colab preinstalls.

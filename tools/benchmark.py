@@ -16,45 +16,23 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
-import time
 from importlib import metadata
 from pathlib import Path
 
-import nbformat
-import papermill
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools import course  # noqa: E402
-from tools.run_notebooks import data_dir_for_run  # noqa: E402
+from tools import course, execution  # noqa: E402
 
 RESULTS_DIR = course.REPO_ROOT / "book" / "benchmarks"
 COURSE_BUDGET_SECONDS = 8 * 60  # every chapter with default parameters, one after the other
 TOLERANCE = 1.5  # a noisy machine may exceed a budget by 50 % before the benchmark fails
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "papermill")
-PEAK_MEMORY_MARKER = "PEAK-RSS-MB "
-# Appended to the executed copy only: the kernel's own peak resident memory (Linux: kB).
-PEAK_MEMORY_CELL = (
-    "import resource as __resource\n"
-    f"print({PEAK_MEMORY_MARKER!r} + str(__resource.getrusage(__resource.RUSAGE_SELF).ru_maxrss / 1024))"
-)
 
 
-def run_once(path: Path) -> tuple[float, float]:
+def run_once(path: Path, data_dir: Path) -> tuple[float, float]:
     """(wall seconds, peak kernel memory in MB) of one execution in a fresh directory."""
-    nb = course.read_notebook(path)
-    nb.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
-    with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
-        workdir, source = Path(tmp) / "work", Path(tmp) / path.name
-        workdir.mkdir()
-        course.write_notebook(nb, source)
-        start = time.perf_counter()
-        executed = papermill.execute_notebook(
-            str(source), str(Path(tmp) / "out.ipynb"), cwd=str(workdir),
-            kernel_name="python3", progress_bar=False, log_output=False)
-        seconds = time.perf_counter() - start
-    text = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
-    return seconds, float(text.split(PEAK_MEMORY_MARKER)[1].split()[0])
+    result = execution.execute(course.read_notebook(path), data_dir, measure_memory=True)
+    return result.seconds, result.peak_memory_mb
 
 
 def machine() -> dict:
@@ -99,20 +77,18 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    paths = course.chapter_paths()
-    if args.chapters:
-        unknown = set(args.chapters) - {p.stem for p in paths}
-        if unknown:
-            parser.error(f"no such chapter: {', '.join(sorted(unknown))} (see notebooks/)")
-        paths = [p for p in paths if p.stem in args.chapters]
-    os.environ["COURSE_DATA_DIR"] = data_dir_for_run()
+    try:
+        paths = course.select_chapters(args.chapters)
+    except ValueError as error:
+        parser.error(str(error))
+    data_dir = execution.prepare_data_dir()
 
     rows, over_budget = [], []
     for path in paths:
         budget = course.chapter_meta(course.read_notebook(path))["budget_seconds"]
         times, memory = [], []
         for run in range(args.runs):
-            seconds, peak = run_once(path)
+            seconds, peak = run_once(path, data_dir)
             times.append(seconds)
             memory.append(peak)
             print(f"{path.stem} run {run + 1}/{args.runs}: {seconds:.1f} s, {peak:.0f} MB", flush=True)

@@ -1,6 +1,7 @@
 """Shared helpers for the course's tools and tests: paths, _config.yml, notebook conventions."""
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import json
@@ -86,6 +87,27 @@ def colab_badge(notebook: Path) -> str:
     return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({colab_url(notebook)})"
 
 
+def copy_notebook(nb) -> nbformat.NotebookNode:
+    """An independent copy of a notebook (changing it leaves `nb` as it is)."""
+    return copy.deepcopy(nb)
+
+
+def select_chapters(names: list[str] | None = None) -> list[Path]:
+    """The chapters named (`01_tensors` or `01_tensors.ipynb`), in course order; all if none.
+
+    Raises ValueError naming any that does not exist.
+    """
+    paths = chapter_paths()
+    if not names:
+        return paths
+    wanted = {Path(name).name.removesuffix(".ipynb") for name in names}
+    unknown = wanted - {p.stem for p in paths}
+    if unknown:
+        known = ", ".join(p.stem for p in paths)
+        raise ValueError(f"no such chapter: {', '.join(sorted(unknown))} (chapters: {known})")
+    return [p for p in paths if p.stem in wanted]
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(str(path), as_version=4)
 
@@ -102,6 +124,24 @@ def tags(cell) -> list[str]:
 def code_cells(nb) -> list:
     """The chapter's own code cells (papermill's injected parameters excluded)."""
     return [c for c in nb.cells if c.cell_type == "code" and TAG_INJECTED not in tags(c)]
+
+
+SOLUTION_TITLE = "#@title Solution"
+
+
+def hide_solution(cell) -> None:
+    """Hide a solution cell wherever the notebook is opened (idempotent).
+
+    Colab folds a code cell in form view (`cellView: form` and a `#@title` first line),
+    JupyterLab collapses it (`jupyter.source_hidden`), the site folds it (tag `hide-input`).
+    """
+    if not cell.source.startswith(SOLUTION_TITLE):
+        cell.source = f"{SOLUTION_TITLE}\n{cell.source}"
+    cell.metadata["cellView"] = "form"
+    cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+    cell.metadata.setdefault("tags", [])
+    if "hide-input" not in cell.metadata["tags"]:
+        cell.metadata["tags"].append("hide-input")
 
 
 def code_hash(nb) -> str:
@@ -201,6 +241,33 @@ def results_of(nb) -> dict:
     raise ValueError("the results cell has no result output (has it been executed?)")
 
 
+CLAIMS_DIR = REPO_ROOT / "tests" / "claims"
+
+
+def claims_of(path: Path) -> dict:
+    """What a chapter claims about its results: tests/claims/<chapter>.json."""
+    return json.loads((CLAIMS_DIR / f"{Path(path).stem}.json").read_text(encoding="utf-8"))
+
+
+def claim_failures(results: dict, claims: dict) -> list[str]:
+    """Each way `results` breaks `claims` (empty when every claim holds).
+
+    A claim is an exact value, or {"min": a, "max": b} for a measured quantity.
+    """
+    failures = [f"results[{key!r}] is a {type(value).__name__}, not a number or string"
+                for key, value in results.items() if not isinstance(value, (int, float, str))]
+    for key, claim in claims.items():
+        if key not in results:
+            failures.append(f"the results cell has no {key!r}")
+        elif isinstance(claim, dict):
+            if not claim["min"] <= results[key] <= claim["max"]:
+                failures.append(f"{key} = {results[key]}, claimed between "
+                                f"{claim['min']} and {claim['max']}")
+        elif results[key] != claim:
+            failures.append(f"{key} = {results[key]!r}, claimed {claim!r}")
+    return failures
+
+
 def seed_mnist(data_dir: Path, source: Path = SHARED_MNIST_DIR) -> Path:
     """Decompress the offline MNIST copy into <data_dir>/MNIST/raw/, checked against MD5SUMS.raw.
 
@@ -236,22 +303,25 @@ def _md5(path: Path) -> str:
 
 
 def student_copy(nb, branch: str | None = None):
-    """The student edition of a chapter: solutions removed, exercise cells' outputs cleared.
+    """The student edition of a chapter: solutions and the checks' wrong answers removed,
+    exercise cells' outputs cleared.
 
     Everything else is identical. With `branch`, the Colab badge points at that branch.
     """
-    copy = nbformat.from_dict(json.loads(json.dumps(nb)))
-    parts = exercises(copy)
+    student = copy_notebook(nb)
+    parts = exercises(student)
     solutions = {p["solution"] for p in parts.values()}
     for index in {p[role] for p in parts.values() for role in ("answer", "check")}:
-        copy.cells[index].outputs = []
-        copy.cells[index].execution_count = None
-    copy.cells = [cell for index, cell in enumerate(copy.cells) if index not in solutions]
-    copy.metadata["course"].pop("executed_code_sha256", None)
-    copy.metadata["course"]["edition"] = "student"
+        student.cells[index].outputs = []
+        student.cells[index].execution_count = None
+        student.cells[index].metadata.get("course", {}).pop("wrong_answers", None)
+    student.cells = [cell for index, cell in enumerate(student.cells) if index not in solutions]
+    student.metadata["course"].pop("executed_code_sha256", None)
+    student.metadata["course"]["edition"] = "student"
     if branch:
-        for cell in copy.cells:
+        for cell in student.cells:
             if cell.cell_type == "markdown" and COLAB_BADGE_IMAGE in cell.source:
-                cell.source = re.sub(r"(colab\.research\.google\.com/github/[^/]+/[^/]+/blob/)[^/]+/",
-                                     rf"\g<1>{branch}/", cell.source)
-    return copy
+                cell.source = re.sub(
+                    r"(colab\.research\.google\.com/github/[^/]+/[^/]+/blob/)[^/]+/",
+                    rf"\g<1>{branch}/", cell.source)
+    return student

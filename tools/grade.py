@@ -25,20 +25,15 @@ import argparse
 import csv
 import functools
 import json
-import os
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
-import papermill
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools import course  # noqa: E402
-from tools.run_notebooks import data_dir_for_run  # noqa: E402
+from tools import course, execution  # noqa: E402
 
-MARKER = "GRADE "
 STATUSES = ("pass", "fail", "answer-error", "missing", "check-removed", "not-reached", "invalid")
 
 
@@ -67,52 +62,30 @@ def submitted_cells(submission, role_tag: str) -> dict[str, str]:
 
 
 def grading_notebook(official, answers: dict[str, str]):
-    """The official chapter with solutions removed, the answers swapped in, and checks that report."""
+    """The official chapter with solutions removed, and each check run on the student's answer.
+
+    Returns the notebook and, per exercise, the index of the cell that runs its check. An
+    answer missing from the submission leaves the check to run on nothing (it fails).
+    """
     parts = course.exercises(official)
-    role_of = {index: (exercise_id, role) for exercise_id, p in parts.items() for role, index in p.items()}
-    cells = [nbformat.v4.new_code_cell("__answer_errors = {}")]
+    role_of = {index: (exercise_id, role)
+               for exercise_id, p in parts.items() for role, index in p.items()}
+    cells, check_cells = [], {}
     for index, cell in enumerate(official.cells):
         exercise_id, role = role_of.get(index, (None, None))
-        if role == "solution":
-            continue
-        if role == "answer":
-            if exercise_id in answers:
-                cells.append(nbformat.v4.new_code_cell(_answer_source(exercise_id, answers[exercise_id])))
+        if role in ("answer", "solution"):
             continue
         if role == "check":
-            cells.append(nbformat.v4.new_code_cell(_check_source(exercise_id, cell.source)))
-            continue
+            check_cells[exercise_id] = len(cells)
+            cell = nbformat.v4.new_code_cell(execution.check_cell_source(
+                exercise_id, cell.source, "submission", answers.get(exercise_id, "")))
         cells.append(cell)
-    graded = nbformat.from_dict(json.loads(json.dumps(official)))
+    graded = course.copy_notebook(official)
     graded.cells = cells
-    return graded
+    return graded, check_cells
 
 
-def _answer_source(exercise_id: str, source: str) -> str:
-    return f"""
-try:
-    exec(compile(get_ipython().transform_cell({source!r}), "<answer to exercise {exercise_id}>", "exec"), globals())
-except Exception as __error:
-    __answer_errors[{exercise_id!r}] = f"{{type(__error).__name__}}: {{__error}}"
-""".strip()
-
-
-def _check_source(exercise_id: str, source: str) -> str:
-    return f"""
-import json as __json
-try:
-    exec(compile({source!r}, "<check of exercise {exercise_id}>", "exec"), globals())
-except Exception as __error:
-    __outcome = ("fail", f"{{type(__error).__name__}}: {{__error}}")
-else:
-    __outcome = ("pass", "")
-if {exercise_id!r} in __answer_errors and __outcome[0] != "pass":
-    __outcome = ("answer-error", __answer_errors[{exercise_id!r}])
-print({MARKER!r} + __json.dumps({{"exercise": {exercise_id!r}, "status": __outcome[0], "message": __outcome[1]}}))
-""".strip()
-
-
-def grade_file(path: Path, cell_timeout: int) -> list[dict]:
+def grade_file(path: Path, data_dir: Path, cell_timeout: int) -> list[dict]:
     """One row per exercise of the submission's chapter (or one 'invalid' row)."""
     try:
         submission = nbformat.read(str(path), as_version=4)
@@ -126,7 +99,7 @@ def grade_file(path: Path, cell_timeout: int) -> list[dict]:
     exercise_ids = list(course.exercises(official))
     answers = submitted_cells(submission, course.TAG_ANSWER)
     checks = submitted_cells(submission, course.TAG_CHECK)
-    graded, stop_reason = _run(grading_notebook(official, answers), cell_timeout)
+    graded, stop_reason = _run(*grading_notebook(official, answers), data_dir, cell_timeout)
 
     rows = []
     for exercise_id in exercise_ids:
@@ -139,33 +112,35 @@ def grade_file(path: Path, cell_timeout: int) -> list[dict]:
     return rows
 
 
-def _run(nb, cell_timeout: int) -> tuple[dict[str, tuple[str, str]], str]:
+def _run(nb, check_cells: dict[str, int], data_dir: Path,
+         cell_timeout: int) -> tuple[dict[str, tuple[str, str]], str]:
     """Execute the grading notebook in a fresh directory.
 
     Returns exercise id -> (status, message), and why the run stopped early (if it did).
+    An exercise's outcome is read only from its own check cell, and only when that cell ran to
+    its end: a line printed by a student's answer cannot pass another exercise, nor its own
+    when the answer stops the cell (a killed kernel, an endless loop) after printing it.
     """
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        workdir, source, output = Path(tmp) / "work", Path(tmp) / "grading.ipynb", Path(tmp) / "graded.ipynb"
-        workdir.mkdir()
-        course.write_notebook(nb, source)
+    result = execution.execute(nb, data_dir, timeout=cell_timeout, raise_on_error=False)
+    if result.error is None:
         stop_reason = ""
-        try:
-            papermill.execute_notebook(str(source), str(output), cwd=str(workdir), kernel_name="python3",
-                                       progress_bar=False, log_output=False, execution_timeout=cell_timeout)
-        except papermill.PapermillExecutionError as error:  # what ran before the crash still counts
-            stop_reason = f"stopped earlier by {error.ename}: {error.evalue}"
-        except Exception as error:  # nbclient's CellTimeoutError and kernel deaths
-            stop_reason = (f"stopped earlier: a cell ran longer than the {cell_timeout} s limit"
-                           if "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower()
-                           else f"stopped earlier by {type(error).__name__}: {error}")
-        executed = nbformat.read(str(output), as_version=4) if output.exists() else nb
+    elif result.timed_out:
+        stop_reason = f"stopped earlier: a cell ran longer than the {cell_timeout} s limit"
+    else:
+        error = result.error
+        what = (f"{error.ename}: {error.evalue}" if hasattr(error, "ename")
+                else f"{type(error).__name__}: {error}")
+        stop_reason = f"stopped earlier by {what}"
     results = {}
-    for cell in executed.cells:
-        for out in cell.get("outputs", []):
-            for line in out.get("text", "").splitlines():
-                if line.startswith(MARKER):
-                    record = json.loads(line[len(MARKER):])
-                    results[record["exercise"]] = (record["status"], record["message"])
+    for exercise_id, index in check_cells.items():
+        cell = result.notebook.cells[index]
+        if cell.get("metadata", {}).get("papermill", {}).get("status") != "completed":
+            continue
+        recorded = execution.recorded_checks([cell]).get(exercise_id, {})
+        if "submission" in recorded:
+            status, message = recorded["submission"]
+            # A check that crashes on the answer (not an assertion) has failed it all the same.
+            results[exercise_id] = ("fail" if status == "error" else status, message)
     return results, stop_reason
 
 
@@ -211,10 +186,11 @@ def main() -> int:
         parser.error("--cell-timeout must be at least 1 second")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    os.environ["COURSE_DATA_DIR"] = data_dir_for_run()
+    data_dir = execution.prepare_data_dir()
     files = submissions(args.paths)
+    grade = functools.partial(grade_file, data_dir=data_dir, cell_timeout=args.cell_timeout)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        graded = pool.map(functools.partial(grade_file, cell_timeout=args.cell_timeout), files)
+        graded = pool.map(grade, files)
         rows = [row for file_rows in graded for row in file_rows]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "grades.json").write_text(json.dumps(rows, indent=2) + "\n")
