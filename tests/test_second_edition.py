@@ -423,19 +423,15 @@ def test_each_check_catches_its_defect(defect, check):
 
 def test_the_first_editions_copies_are_caught():
     """Exercises 3.5, 4.1, 4.4 and 4.5 of the first edition retype a cell."""
-    from_git = {}
     for stem, flagged in (("03_layers", {"3.5"}), ("04_losses", {"4.1", "4.4", "4.5"})):
-        path = course.NOTEBOOK_DIR / f"{stem}.ipynb"
-        source = subprocess.run(
+        shown = subprocess.run(
             ["git", "show", f"{FIRST_EDITION}:notebooks/{stem}.ipynb"],
             cwd=course.REPO_ROOT,
             capture_output=True,
             text=True,
+            check=False,
         )
-        nb = (
-            nbformat.reads(source.stdout, as_version=4)
-            if source.returncode == 0
-            else course.read_notebook(path)
-        )
-        from_git[stem] = {line.split(":")[0].split()[1] for line in copies(nb)}
-        assert flagged <= from_git[stem], f"{stem}: copies found {from_git[stem]}"
+        if shown.returncode != 0:
+            pytest.skip(f"the first edition ({FIRST_EDITION}) is not in this clone")
+        found = copies(nbformat.reads(shown.stdout, as_version=4))
+        assert flagged <= {line.split(":")[0].split()[1] for line in found}, found
