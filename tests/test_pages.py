@@ -289,6 +289,18 @@ def test_a_section_without_metadata_is_reported_missing(example_course):
     ]
 
 
+def test_an_invalid_correction_is_left_off_and_reported(example_course):
+    nb = course.read_notebook(example_course)
+    nb.cells[7].metadata["course"]["corrections"][0]["articles"] = "003"
+    nbformat.write(nb, str(example_course))
+    page = sync_pages.render_errata()
+    assert "tensors-can-store-strings" not in page
+    assert missing_from_errata(example_course, page) == [
+        "cell 7 ('### Tensors can store strings'): no row links to "
+        "../notebooks/01_example.ipynb#tensors-can-store-strings"
+    ]
+
+
 def test_a_link_to_a_whole_chapter_is_reported(example_course):
     page = sync_pages.render_errata().replace("#tensors-can-store-strings", "")
     assert unresolved_links(page) == [

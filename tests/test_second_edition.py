@@ -395,6 +395,10 @@ def _no_corrections(nb):
     nb.cells[7].metadata["course"]["corrections"] = []
 
 
+def _bad_severity(nb):
+    nb.cells[7].metadata["course"]["corrections"][0]["severity"] = "serious"
+
+
 def _stale_minutes(nb):
     nb.metadata["course"]["minutes"] += 5
 
@@ -411,6 +415,7 @@ def _long_corrections(nb):
         (_no_form_view, hiding_problems),
         (_retyped_cell, copies),
         (_no_corrections, correction_metadata_problems),
+        (_bad_severity, correction_metadata_problems),
         (_long_corrections, share_problems),
         (_stale_minutes, lambda nb: minutes_problems(nb, "example")),
     ],

@@ -270,8 +270,8 @@ def notebook_corrections() -> list[dict]:
         for section in correction_sections(row["nb"]):
             heading = section["headings"][0]
             for entry in section["corrections"] or []:
-                if not isinstance(entry, dict):
-                    continue
+                if correction_problems(entry):
+                    continue  # left off the page; test_second_edition names the problem
                 entries.append(
                     {
                         **entry,
@@ -296,6 +296,8 @@ def codeless_corrections() -> list[dict]:
     """The data file's corrections, each with "home": its section's link, or None."""
     entries = []
     for entry in codeless_data()["corrections"]:
+        if correction_problems(entry):
+            continue  # left off the page; test_pages names the problem
         home = entry.get("home")
         entries.append(
             {
