@@ -1,48 +1,105 @@
-"""The book's generated tables come from their single sources, and are committed up to date."""
+"""The book's generated files come from their single sources and are committed up to
+date; the errata page has one row per error, linked to the section that corrects it."""
+
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import re
+import unicodedata
 
+import example_chapter
 import nbformat
+import pytest
 
 from tools import course, sync_pages
 
+CHAPTERS = course.chapter_paths()
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
-def test_generated_pages_are_up_to_date():
-    for path, text in sync_pages.synced_pages().items():
-        assert path.read_text(encoding="utf-8") == text, (
-            f"{path.name} is out of date with the notebooks' metadata: run `make pages`")
+
+@functools.lru_cache(maxsize=1)
+def course_errata() -> str:
+    """The course's errata page as generated now (read once: it reads every chapter)."""
+    return sync_pages.render_errata()
+
+
+# ---------------------------------------------------------------- generated files
+
+
+def test_generated_files_are_up_to_date():
+    for path, text in sync_pages.generated_files().items():
+        assert path.is_file() and path.read_text(encoding="utf-8") == text, (
+            f"{path.name} is out of date with its sources: run `make pages`"
+        )
+
+
+def test_each_generated_file_is_included_by_its_page():
+    for name, (_, _, page) in sync_pages.GENERATED.items():
+        text = (sync_pages.BOOK / page).read_text(encoding="utf-8")
+        assert f"```{{include}} generated/{name}\n```" in text, (
+            f"book/{page} must include generated/{name}"
+        )
+        assert "BEGIN GENERATED" not in text, (
+            f"book/{page} still has a regex-replaced region"
+        )
+
+
+def test_chapter_list_comes_from_the_toc(monkeypatch):
+    listed = [
+        f.split("/", 1)[1] for f in course.toc_files() if f.startswith("notebooks/")
+    ]
+    assert [row["stem"] for row in sync_pages.chapters()] == listed
+    monkeypatch.setattr(
+        course, "toc_files", lambda: ["book/intro", f"notebooks/{listed[1]}"]
+    )
+    assert [row["stem"] for row in sync_pages.chapters()] == [listed[1]]
 
 
 def test_chapter_map_follows_the_metadata(tmp_path, monkeypatch):
     """Edit a copy of a chapter's metadata: the map changes with it."""
-    original = course.chapter_paths()[0]
+    original = CHAPTERS[0]
     nb = course.read_notebook(original)
     nb.metadata["course"]["summary"] = "A summary that exists only in this test."
     nb.metadata["course"]["minutes"] = 123
+    nb.metadata["course"]["title"] = "A title of this test"
     copy_dir = tmp_path / "notebooks"
     copy_dir.mkdir()
     nbformat.write(nb, str(copy_dir / original.name))
     monkeypatch.setattr(course, "NOTEBOOK_DIR", copy_dir)
+    monkeypatch.setattr(course, "toc_files", lambda: [f"notebooks/{original.stem}"])
     table = sync_pages.render_chapter_map()
-    assert "A summary that exists only in this test. |" in table and "| 123 min |" in table
-
-
-def test_chapters_not_written_yet_are_marked_not_linked(monkeypatch, tmp_path):
-    monkeypatch.setattr(course, "NOTEBOOK_DIR", tmp_path)  # no chapter written
-    table = sync_pages.render_chapter_map()
-    assert "notebooks/" not in table
-    assert table.count("*not written yet*") == len(course.PLANNED_CHAPTERS)
+    assert (
+        "A summary that exists only in this test. |" in table and "| 123 min |" in table
+    )
+    assert f"[1. A title of this test](../notebooks/{original.name})" in table
 
 
 def test_versions_come_from_requirements():
     table = sync_pages.render_versions()
-    pins = [line.split("#", 1)[0].strip() for line in (course.REPO_ROOT / "requirements.txt").read_text().splitlines()]
-    pins = [pin for pin in pins if pin]
-    assert pins and all("==" in pin for pin in pins), "every requirement must be pinned with =="
-    for pin in pins:
-        name, version = pin.split("==")
-        assert f"| {name} | {version} |" in table
+    pins = []
+    for name in ("requirements.txt", "requirements-colab.txt"):
+        lines = (course.REPO_ROOT / name).read_text().splitlines()
+        pins += [
+            (pin, name)
+            for pin in (line.split("#", 1)[0].strip() for line in lines)
+            if pin and not pin.startswith("-r ")
+        ]
+    assert pins and all("==" in pin for pin, _ in pins), (
+        "every requirement must be pinned"
+    )
+    for pin, name in pins:
+        package, version = pin.split("==")
+        assert f"| {package} | {version} | `{name}` |" in table
+
+
+def test_an_unpinned_requirement_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text("-r more.txt\nnumpy==2.0  # why\n")
+    (tmp_path / "more.txt").write_text("torch>=2\n")
+    monkeypatch.setattr(course, "REPO_ROOT", tmp_path)
+    with pytest.raises(ValueError, match="more.txt: 'torch>=2' is not pinned"):
+        sync_pages.requirement_pins()
 
 
 def test_benchmark_tables_match_their_files():
@@ -51,4 +108,211 @@ def test_benchmark_tables_match_their_files():
     for path in sorted((course.REPO_ROOT / "book" / "benchmarks").glob("*.json")):
         report = json.loads(path.read_text())
         assert path.with_suffix(".md").read_text() == benchmark.render_table(report), (
-            f"{path.with_suffix('.md').name} was edited by hand: run `make benchmark`")
+            f"{path.with_suffix('.md').name} was edited by hand: run `make benchmark`"
+        )
+
+
+# ---------------------------------------------------------------- errata
+
+
+def test_heading_anchors_are_myst_slugs():
+    """The anchors the errata link to are computed as myst_parser computes them."""
+    found = sync_pages.headings(
+        [
+            "# Title\n\n### A $(100, 100)$ target for a `(100, 1)` prediction",
+            "### `torchvision.datasets.MNIST` without `import torchvision`",
+            "### Repeated\n\n### Repeated\n\n#### Too deep",
+        ]
+    )
+    assert [h["slug"] for h in found] == [
+        "title",
+        "a--target-for-a-100-1-prediction",
+        "torchvisiondatasetsmnist-without-import-torchvision",
+        "repeated",
+        "repeated-1",
+        None,
+    ]
+
+
+def missing_from_errata(path, page: str) -> list[str]:
+    missing = []
+    for section in sync_pages.correction_sections(course.read_notebook(path)):
+        heading = section["headings"][0]
+        href = f"../notebooks/{path.name}#{heading['slug']}"
+        if not section["corrections"]:
+            missing.append(
+                f"cell {section['cell']} ('### {heading['text']}'): no "
+                "metadata.course.corrections, so no row"
+            )
+        elif f"]({href})" not in page:
+            missing.append(
+                f"cell {section['cell']} ('### {heading['text']}'): no row "
+                f"links to {href}"
+            )
+    return missing
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in CHAPTERS])
+def test_every_correction_section_is_on_the_errata_page(path):
+    missing = missing_from_errata(path, course_errata())
+    assert not missing, (
+        f"{path.stem}: correction sections missing from the errata page:\n"
+        + "\n".join(missing)
+    )
+
+
+def unresolved_links(page: str) -> list[str]:
+    """Rows that link anywhere but one specific section: a correction heading of a
+    chapter, or a heading of a book page below its title."""
+    targets = {}
+    for row in sync_pages.chapters():
+        targets[f"../notebooks/{row['stem']}.ipynb"] = {
+            section["headings"][0]["slug"]
+            for section in sync_pages.correction_sections(row["nb"])
+        }
+    rows = [
+        line
+        for line in page.splitlines()
+        if line.startswith("| ") and not line.startswith(("| Section", "|---"))
+    ]
+    bad = [] if rows else ["the errata page has no rows"]
+    for line in rows:
+        links = LINK.findall(line.rsplit(" | ", 1)[-1])
+        if not links:
+            if "| here: " not in line:
+                bad.append(f"no link and no correction: {line[:100]}")
+            continue
+        if len(links) != 1:
+            bad.append(f"{len(links)} links in one row's last column: {line[:100]}")
+        target, _, anchor = links[0].partition("#")
+        if target.startswith("../notebooks/"):
+            valid = targets.get(target, set())
+        elif (sync_pages.BOOK / target).is_file():
+            valid = {
+                h["slug"]
+                for h in sync_pages.headings(
+                    [(sync_pages.BOOK / target).read_text(encoding="utf-8")]
+                )
+                if h["level"] >= 2
+            }
+        else:
+            valid = set()
+        if not anchor or anchor not in valid:
+            bad.append(f"{links[0]} is not a specific section of {target}")
+    return bad
+
+
+def test_errata_links_resolve_to_a_specific_section():
+    bad = unresolved_links(course_errata())
+    assert not bad, "\n".join(bad)
+
+
+def _normalised(quote: str) -> str:
+    return re.sub(r"\W+", "", unicodedata.normalize("NFKC", quote)).lower()
+
+
+def two_homes(entries: list[dict]) -> list[str]:
+    """Errors corrected in two places: same id, or same quote of the same article."""
+    seen, problems = {}, []
+    for entry in entries:
+        where = (
+            entry["home"]["href"] if entry["home"] else "book/errata_without_code.yml"
+        )
+        keys = [("id", entry["id"])] + [
+            ("quote", (article, _normalised(entry["quote"])))
+            for article in entry["articles"]
+        ]
+        for key in keys:
+            if key in seen and seen[key] != where:
+                problems.append(
+                    f"{entry['id']!r}: same {key[0]} as an entry of {seen[key]}, "
+                    f"home again at {where}"
+                )
+            seen.setdefault(key, where)
+    return problems
+
+
+def test_no_error_has_two_homes():
+    problems = two_homes(sync_pages.all_corrections())
+    assert not problems, (
+        "one error, one home (the other chapters link to it):\n" + "\n".join(problems)
+    )
+
+
+def test_corrections_without_code_are_complete():
+    problems = []
+    for entry in sync_pages.codeless_data()["corrections"]:
+        name = entry.get("id", "?")
+        problems += [f"{name}: {p}" for p in sync_pages.correction_problems(entry)]
+        if bool(entry.get("home")) == bool(entry.get("correction")):
+            problems.append(
+                f"{name}: give either a home (page.md#section) or a correction"
+            )
+        if entry.get("home") and "#" not in entry["home"]:
+            problems.append(f"{name}: home {entry['home']!r} names no section")
+    assert not problems, "book/errata_without_code.yml:\n" + "\n".join(problems)
+
+
+# ---------------------------------------------------------------- the checks' own tests
+
+
+@pytest.fixture
+def example_course(tmp_path, monkeypatch):
+    """The course reduced to example_chapter's notebook, as chapter 1."""
+    (tmp_path / "notebooks").mkdir()
+    nb = example_chapter.compliant_chapter()
+    nbformat.write(nb, str(tmp_path / "notebooks" / "01_example.ipynb"))
+    monkeypatch.setattr(course, "NOTEBOOK_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(course, "toc_files", lambda: ["notebooks/01_example"])
+    return tmp_path / "notebooks" / "01_example.ipynb"
+
+
+def test_a_correction_gets_one_row_linked_to_its_section(example_course):
+    page = sync_pages.render_errata()
+    href = "../notebooks/01_example.ipynb#tensors-can-store-strings"
+    rows = [line for line in page.splitlines() if f"]({href})" in line]
+    assert len(rows) == 1 and "| false claim |" in rows[0], page
+    assert "## Article 003" in page
+    assert missing_from_errata(example_course, page) == []
+    assert unresolved_links(page) == []
+    assert two_homes(sync_pages.all_corrections()) == []
+
+
+def test_a_section_without_metadata_is_reported_missing(example_course):
+    nb = course.read_notebook(example_course)
+    del nb.cells[7].metadata["course"]
+    nbformat.write(nb, str(example_course))
+    page = sync_pages.render_errata()
+    assert missing_from_errata(example_course, page) == [
+        "cell 7 ('### Tensors can store strings'): "
+        "no metadata.course.corrections, so no row"
+    ]
+
+
+def test_an_invalid_correction_is_left_off_and_reported(example_course):
+    nb = course.read_notebook(example_course)
+    nb.cells[7].metadata["course"]["corrections"][0]["articles"] = "003"
+    nbformat.write(nb, str(example_course))
+    page = sync_pages.render_errata()
+    assert "tensors-can-store-strings" not in page
+    assert missing_from_errata(example_course, page) == [
+        "cell 7 ('### Tensors can store strings'): no row links to "
+        "../notebooks/01_example.ipynb#tensors-can-store-strings"
+    ]
+
+
+def test_a_link_to_a_whole_chapter_is_reported(example_course):
+    page = sync_pages.render_errata().replace("#tensors-can-store-strings", "")
+    assert unresolved_links(page) == [
+        "../notebooks/01_example.ipynb is not a specific section of "
+        "../notebooks/01_example.ipynb"
+    ]
+
+
+def test_an_error_with_two_homes_is_reported(example_course):
+    entries = sync_pages.all_corrections()
+    again = copy.deepcopy(entries[0])
+    again["home"] = {"href": "../notebooks/02_other.ipynb#elsewhere"}
+    assert len(two_homes(entries + [again])) == 2  # by its id and by its quote
+    again["id"] = "another-id"
+    assert len(two_homes(entries + [again])) == 1  # by its quote

@@ -1,4 +1,5 @@
-"""Every chapter follows the template, runs in Colab as it is, and agrees with _config.yml."""
+"""Every chapter follows the template, runs in Colab as it is, matches _config.yml."""
+
 from __future__ import annotations
 
 import ast
@@ -8,19 +9,41 @@ import sys
 import pytest
 
 from harness import chapter_params
-from tools import course
+from tools import course, sync_pages
 
-# Top-level modules a chapter may import: the standard library, and what Google Colab preinstalls.
-COLAB_PACKAGES = {line.split()[0] for line in (course.REPO_ROOT / "tools" / "colab_packages.txt").read_text().splitlines()
-                  if line.strip() and not line.startswith("#")}
-REQUIRED_META = {"chapter", "title", "summary", "minutes", "gpu", "prerequisites", "objectives", "budget_seconds"}
+# Top-level modules a chapter may import: the standard library, and what Google Colab
+# preinstalls.
+COLAB_PACKAGES = {
+    line.split()[0]
+    for line in (course.REPO_ROOT / "tools" / "colab_packages.txt")
+    .read_text()
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+}
+REQUIRED_META = {
+    "chapter",
+    "title",
+    "summary",
+    "minutes",
+    "gpu",
+    "prerequisites",
+    "objectives",
+    "budget_seconds",
+}
 # Text in a chapter's code that would make it read files of this repository.
-REPOSITORY_PATHS = re.compile(r"\.\./|(^|[/\"'])(tools|tests|book|notebooks|shared)/|_config\.yml|_toc\.yml")
+REPOSITORY_PATHS = re.compile(
+    r"\.\./|(^|[/\"'])(tools|tests|book|notebooks|shared)/|_config\.yml|_toc\.yml"
+)
 
 
 def headings(nb) -> list[str]:
-    return [line.lstrip("#").strip() for cell in nb.cells if cell.cell_type == "markdown"
-            for line in cell.source.split("\n") if line.startswith("#")]
+    return [
+        line.lstrip("#").strip()
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.split("\n")
+        if line.startswith("#")
+    ]
 
 
 def test_toc_lists_every_chapter_once_in_order():
@@ -33,32 +56,46 @@ def test_toc_lists_every_chapter_once_in_order():
 
 def test_chapters_are_numbered_without_gaps():
     numbers = [int(p.stem[:2]) for p in course.chapter_paths()]
-    assert numbers == list(range(1, len(numbers) + 1))
+    missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+    assert numbers == list(range(1, len(numbers) + 1)), (
+        f"notebooks/ has chapters {numbers}: no chapter numbered {missing}"
+    )
 
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_metadata_and_header(path):
     nb = course.read_notebook(path)
     meta = course.chapter_meta(nb)
-    assert REQUIRED_META <= meta.keys(), f"missing metadata: {REQUIRED_META - meta.keys()}"
+    assert REQUIRED_META <= meta.keys(), (
+        f"missing metadata: {REQUIRED_META - meta.keys()}"
+    )
     assert meta["chapter"] == int(path.stem[:2])
     assert meta["gpu"] in {"no", "helps", "yes"}
     assert isinstance(meta["minutes"], int) and 10 <= meta["minutes"] <= 180
     assert len(meta["objectives"]) >= 3
-    assert isinstance(meta["budget_seconds"], int) and 0 < meta["budget_seconds"] <= 180, \
-        "budget_seconds: the chapter's wall-time budget with default parameters on a 2-core CPU"
+    assert (
+        isinstance(meta["budget_seconds"], int) and 0 < meta["budget_seconds"] <= 180
+    ), (
+        "budget_seconds: the chapter's wall-time budget with default parameters "
+        "on a 2-core CPU"
+    )
     assert nb.metadata["kernelspec"]["name"] == "python3"
     first = nb.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith(f"# {meta['title']}\n")
+    assert first.cell_type == "markdown" and first.source.startswith(
+        f"# {meta['title']}\n"
+    )
 
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_colab_badge_matches_config(path):
     nb = course.read_notebook(path)
-    badges = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)",
-                        "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"))
+    badges = re.findall(
+        r"\(https://colab\.research\.google\.com/github/[^)]+\)",
+        "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"),
+    )
     assert badges == [f"({course.colab_url(path)})"], (
-        "the Colab badge disagrees with repository in _config.yml: run `make notebooks`")
+        "the Colab badge disagrees with repository in _config.yml: run `make notebooks`"
+    )
 
 
 @pytest.mark.parametrize("path", chapter_params())
@@ -67,39 +104,68 @@ def test_chapter_info_is_generated_from_metadata(path):
     info = [c for c in nb.cells if course.TAG_CHAPTER_INFO in course.tags(c)]
     assert len(info) == 1
     assert info[0].source == course.render_chapter_info(course.chapter_meta(nb)), (
-        "the at-a-glance cell is out of date with the metadata: run `make notebooks`")
+        "the at-a-glance cell is out of date with the metadata: run `make notebooks`"
+    )
 
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_template_sections_in_order(path):
     nb = course.read_notebook(path)
     code = course.code_cells(nb)
-    parameters = [i for i, c in enumerate(code) if course.TAG_PARAMETERS in course.tags(c)]
+    parameters = [
+        i for i, c in enumerate(code) if course.TAG_PARAMETERS in course.tags(c)
+    ]
     assert len(parameters) == 1, "one code cell must be tagged 'parameters'"
-    lines = [line.split("  #")[0].rstrip() for line in code[parameters[0]].source.split("\n")]
-    assert course.DATA_CONTRACT in lines, f"the parameters cell must hold the line: {course.DATA_CONTRACT}"
-    setup = "\n".join(c.source for c in code[:parameters[0]])
-    assert 'torch.device("cuda" if torch.cuda.is_available() else "cpu")' in setup, \
+    lines = [
+        line.split("  #")[0].rstrip() for line in code[parameters[0]].source.split("\n")
+    ]
+    assert course.DATA_CONTRACT in lines, (
+        f"the parameters cell must hold the line: {course.DATA_CONTRACT}"
+    )
+    setup = "\n".join(c.source for c in code[: parameters[0]])
+    assert 'torch.device("cuda" if torch.cuda.is_available() else "cpu")' in setup, (
         "the setup cell must pick the device automatically"
+    )
     titles = headings(nb)
     for section in ("Setup", "What the source got wrong", "Exercises", "Summary"):
         assert section in titles, f"no '## {section}' section"
-    order = [titles.index(s) for s in ("Setup", "What the source got wrong", "Exercises", "Summary")]
-    assert order == sorted(order), "sections must come as Setup, What the source got wrong, Exercises, Summary"
-    assert course.TAG_RESULTS in course.tags(code[-1]), "the last code cell must be tagged 'results'"
-    assert "results = {" in code[-1].source and code[-1].source.rstrip().endswith("\nresults"), \
-        "the results cell assigns a dict to `results` and ends by showing it (the tests read the variable)"
+    order = [
+        titles.index(s)
+        for s in ("Setup", "What the source got wrong", "Exercises", "Summary")
+    ]
+    assert order == sorted(order), (
+        "sections must come as Setup, What the source got wrong, Exercises, Summary"
+    )
+    assert course.TAG_RESULTS in course.tags(code[-1]), (
+        "the last code cell must be tagged 'results'"
+    )
+    assert "results = {" in code[-1].source and code[-1].source.rstrip().endswith(
+        "\nresults"
+    ), (
+        "the results cell assigns a dict to `results` and ends by showing it "
+        "(the tests read the variable)"
+    )
 
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_source_errors_are_shown_by_running_code(path):
     nb = course.read_notebook(path)
-    start = next(i for i, c in enumerate(nb.cells)
-                 if c.cell_type == "markdown" and "## What the source got wrong" in c.source)
-    end = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source)
+    start = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown" and "## What the source got wrong" in c.source
+    )
+    end = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown" and "## Exercises" in c.source
+    )
     section = nb.cells[start:end]
-    quoted = sum(c.source.count("\n### ") + c.source.startswith("### ") for c in section
-                 if c.cell_type == "markdown")
+    quoted = sum(
+        c.source.count("\n### ") + c.source.startswith("### ")
+        for c in section
+        if c.cell_type == "markdown"
+    )
     runs = [c for c in section if c.cell_type == "code"]
     assert quoted >= 3, "quote each error of the sources under its own ### heading"
     assert len(runs) >= quoted, "each error needs a cell that runs the evidence"
@@ -121,7 +187,9 @@ def test_imports_only_what_colab_preinstalls(path):
     for cell in course.code_cells(nb):
         for module in imported_modules(cell.source):
             assert module in COLAB_PACKAGES or module in sys.stdlib_module_names, (
-                f"{module!r} is neither in the standard library nor preinstalled on Colab:\n{cell.source}")
+                f"{module!r} is neither in the standard library nor preinstalled "
+                f"on Colab:\n{cell.source}"
+            )
 
 
 @pytest.mark.parametrize("path", chapter_params())
@@ -131,7 +199,8 @@ def test_no_file_of_the_repository_is_read(path):
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert not REPOSITORY_PATHS.search(node.value), (
-                    f"a chapter must not read the repository's files: {node.value!r}")
+                    f"a chapter must not read the repository's files: {node.value!r}"
+                )
 
 
 @pytest.mark.parametrize("path", chapter_params())
@@ -141,14 +210,24 @@ def test_figures_have_alt_text_title_and_labels(path):
         if not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
             continue
         alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
-        assert len(alt) >= 20, f"a figure needs alt text (metadata mystnb.image.alt):\n{cell.source}"
-        assert re.search(r"set_title|suptitle|plt\.title", cell.source), f"figure without title:\n{cell.source}"
+        assert len(alt) >= 20, (
+            f"a figure needs alt text (metadata mystnb.image.alt):\n{cell.source}"
+        )
+        assert re.search(r"set_title|suptitle|plt\.title", cell.source), (
+            f"figure without title:\n{cell.source}"
+        )
         if 'axis("off")' not in cell.source:
-            assert re.search(r"set_xlabel|xlabel", cell.source) and re.search(r"set_ylabel|ylabel", cell.source), \
-                f"figure without axis labels:\n{cell.source}"
+            assert re.search(r"set_xlabel|xlabel", cell.source) and re.search(
+                r"set_ylabel|ylabel", cell.source
+            ), f"figure without axis labels:\n{cell.source}"
 
 
 def test_book_pages_link_every_chapter():
+    """The landing page includes the chapter map, which links every chapter in order."""
     intro = (course.REPO_ROOT / "book" / "intro.md").read_text()
-    for path in course.chapter_paths():
-        assert f"notebooks/{path.stem}" in intro, f"the landing page does not list {path.stem}"
+    assert "```{include} generated/chapter-map.md" in intro
+    chapter_map = (sync_pages.GENERATED_DIR / "chapter-map.md").read_text()
+    links = re.findall(r"\]\(\.\./notebooks/(\w+)\.ipynb\)", chapter_map)
+    assert links == [path.stem for path in course.chapter_paths()], (
+        "the chapter map does not link every chapter in order: run `make pages`"
+    )

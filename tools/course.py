@@ -34,19 +34,6 @@ TAG_NBVAL_CHECK = "nbval-check-output"
 # papermill adds this cell when parameters are passed; it is not part of the chapter's code.
 TAG_INJECTED = "injected-parameters"
 
-# The course's chapters, in order; the chapter map marks those not written yet.
-PLANNED_CHAPTERS = [
-    ("01_tensors", "Tensors"),
-    ("02_autograd", "Autograd"),
-    ("03_layers", "Layers and nn.Module"),
-    ("04_losses", "Loss functions"),
-    ("05_optimizers", "Optimizers and learning-rate schedules"),
-    ("06_regression", "Regression end to end"),
-    ("07_data", "Datasets, DataLoaders and transforms"),
-    ("08_cnn_mnist", "A CNN on MNIST"),
-    ("09_fine_tuning", "Fine-tuning"),
-]
-
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 

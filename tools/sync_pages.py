@@ -1,83 +1,116 @@
-"""Regenerate the book's generated tables (chapter map, syllabus, tested versions) from their sources.
+"""Regenerate the book's generated files from their single sources.
 
 Usage: python tools/sync_pages.py [--check]
 
-The chapter map and the syllabus come from each notebook's metadata.course; the versions come
-from requirements.txt. Each table sits in a page between two MyST comment lines:
+Each generated file lives in book/generated/ and a hand-written page includes it with
+MyST's `{include}` directive, as book/benchmarks.md includes book/benchmarks/cpu.md:
 
-    % BEGIN GENERATED chapter-map (tools/sync_pages.py)
-    ...
-    % END GENERATED chapter-map
+    chapter-map.md      the chapters' metadata.course        included by intro.md
+    syllabus.md         the chapters' metadata.course        included by syllabus.md
+    tested-versions.md  requirements*.txt                    included by setup.md
+    errata.md           the notebooks' correction metadata   included by errata.md
+                        and book/errata_without_code.yml
 
-With --check nothing is written; the exit status says whether every page is up to date.
+The chapters are those _toc.yml lists under notebooks/, in its order. Links inside a
+generated file are written relative to book/, the folder of the page that includes it:
+MyST resolves them there.
+
+With --check nothing is written; the exit status says whether every file is up to date.
 """
+
 from __future__ import annotations
 
 import argparse
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import course  # noqa: E402
 
 BOOK = course.REPO_ROOT / "book"
+GENERATED_DIR = BOOK / "generated"
+CODELESS_ERRATA = BOOK / "errata_without_code.yml"
 GPU_WORDS = {"no": "no", "helps": "helpful", "yes": "yes"}
+
+# The section of a chapter that demonstrates the sources' errors, a `###` heading each.
+CORRECTIONS_SECTION = "What the source got wrong"
+ARTICLES = ("000", "001", "002", "003", "004")
+SEVERITIES = ("breaks the code", "wrong result", "false claim", "outdated", "minor")
+CORRECTION_FIELDS = ("id", "articles", "section", "quote", "gloss", "severity")
+CORRECTION_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+# ---------------------------------------------------------------- chapters
 
 
 def chapters() -> list[dict]:
-    """Every planned chapter with its metadata, or only its planned title when not landed yet.
-
-    A chapter has landed when its notebook exists and _toc.yml lists it.
-    """
-    listed = {f.split("/", 1)[1] for f in course.toc_files() if f.startswith("notebooks/")}
-    written = {p.stem: course.chapter_meta(course.read_notebook(p)) for p in course.chapter_paths() if p.stem in listed}
+    """The chapters _toc.yml lists, in its order, with their notebooks and metadata."""
     rows = []
-    for stem, title in course.PLANNED_CHAPTERS:
-        meta = written.pop(stem, None)
-        rows.append({"stem": stem, "title": title, "meta": meta})
-    rows += [{"stem": stem, "title": meta["title"], "meta": meta} for stem, meta in written.items()]
+    for entry in course.toc_files():
+        if not entry.startswith("notebooks/"):
+            continue
+        path = course.NOTEBOOK_DIR / f"{entry.split('/', 1)[1]}.ipynb"
+        nb = course.read_notebook(path)
+        meta = course.chapter_meta(nb)
+        rows.append(
+            {
+                "stem": path.stem,
+                "number": meta["chapter"],
+                "title": meta["title"],
+                "meta": meta,
+                "nb": nb,
+            }
+        )
     return rows
 
 
 def chapter_link(row: dict) -> str:
-    return f"[{int(row['stem'][:2])}. {row['title']}](../notebooks/{row['stem']}.ipynb)"
+    return f"[{row['number']}. {row['title']}](../notebooks/{row['stem']}.ipynb)"
 
 
 def render_chapter_map() -> str:
-    lines = ["| Chapter | What you will learn | Prerequisites | Time | GPU helpful? |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| Chapter | What you will learn | Prerequisites | Time | GPU helpful? |",
+        "|---|---|---|---|---|",
+    ]
     for row in chapters():
         meta = row["meta"]
-        if meta is None:
-            lines.append(f"| {int(row['stem'][:2])}. {row['title']} | *not written yet* | | | |")
-        else:
-            lines.append(f"| {chapter_link(row)} | {meta['summary']} | {meta['prerequisites']} "
-                         f"| {meta['minutes']} min | {GPU_WORDS[meta['gpu']]} |")
+        lines.append(
+            f"| {chapter_link(row)} | {meta['summary']} | {meta['prerequisites']} "
+            f"| {meta['minutes']} min | {GPU_WORDS[meta['gpu']]} |"
+        )
     return "\n".join(lines)
 
 
 def render_syllabus() -> str:
     parts = []
     for row in chapters():
-        meta = row["meta"]
-        heading = f"### {int(row['stem'][:2])}. {row['title']}"
-        if meta is None:
-            parts.append(f"{heading}\n\n*Not written yet.*")
-            continue
-        nb = course.read_notebook(course.NOTEBOOK_DIR / f"{row['stem']}.ipynb")
-        exercises = [_exercise_title(nb, parts_["answer"]) for parts_ in course.exercises(nb).values()]
-        lines = [heading, "", f"{chapter_link(row)}: {meta['summary']}", "",
-                 f"- **Time:** about {meta['minutes']} minutes; **GPU:** {GPU_WORDS[meta['gpu']]}",
-                 f"- **Prerequisites:** {meta['prerequisites']}",
-                 "- **Objectives:** " + "; ".join(meta["objectives"]),
-                 f"- **Exercises ({len(exercises)}):** " + "; ".join(exercises)]
+        meta, nb = row["meta"], row["nb"]
+        exercises = [
+            _exercise_title(nb, cells["answer"])
+            for cells in course.exercises(nb).values()
+        ]
+        lines = [
+            f"### {row['number']}. {row['title']}",
+            "",
+            f"{chapter_link(row)}: {meta['summary']}",
+            "",
+            f"- **Time:** about {meta['minutes']} minutes; "
+            f"**GPU:** {GPU_WORDS[meta['gpu']]}",
+            f"- **Prerequisites:** {meta['prerequisites']}",
+            "- **Objectives:** " + "; ".join(meta["objectives"]),
+            f"- **Exercises ({len(exercises)}):** " + "; ".join(exercises),
+        ]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
 def _exercise_title(nb, answer_index: int) -> str:
-    """The title of an exercise, from the `### Exercise N.k: title` heading above its answer cell."""
+    """An exercise's title: the `### Exercise N.k: title` heading above its answer."""
     for cell in reversed(nb.cells[:answer_index]):
         match = re.search(r"^### (Exercise .+)$", cell.source, flags=re.MULTILINE)
         if cell.cell_type == "markdown" and match:
@@ -85,58 +118,326 @@ def _exercise_title(nb, answer_index: int) -> str:
     raise ValueError(f"no '### Exercise' heading above cell {answer_index}")
 
 
+def requirement_pins(name: str = "requirements.txt") -> list[tuple[str, str, str]]:
+    """(package, version, file) for each line `package==version` of a requirements file,
+    following `-r other.txt` lines; any other requirement line raises ValueError."""
+    pins = []
+    for line in (course.REPO_ROOT / name).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("-r "):
+            pins += requirement_pins(line[3:].strip())
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line)
+        if not match:
+            raise ValueError(f"{name}: {line!r} is not pinned with ==")
+        pins.append((match.group(1), match.group(2), name))
+    return pins
+
+
 def render_versions() -> str:
-    lines = ["| Package | Version |", "|---|---|"]
-    for line in (course.REPO_ROOT / "requirements.txt").read_text().splitlines():
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.split("#", 1)[0].strip())
-        if match:
-            lines.append(f"| {match.group(1)} | {match.group(2)} |")
+    lines = ["| Package | Version | Pinned in |", "|---|---|---|"]
+    lines += [
+        f"| {package} | {version} | `{name}` |"
+        for package, version, name in requirement_pins()
+    ]
     return "\n".join(lines)
 
 
-# page -> {region name: renderer}
+# ---------------------------------------------------------------- headings, anchors
+
+
+@lru_cache(maxsize=1)
+def _markdown_parser():
+    """markdown-it configured as the book's MyST (the extensions of _config.yml)."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    extensions = course.load_config()["parse"]["myst_enable_extensions"]
+    return create_md_parser(
+        MdParserConfig(enable_extensions=set(extensions)), RendererHTML
+    )
+
+
+def anchor_depth() -> int:
+    """Headings down to this level get an anchor (myst_heading_anchors, _config.yml)."""
+    return int(course.load_config()["sphinx"]["config"].get("myst_heading_anchors", 0))
+
+
+def headings(sources: list[str]) -> list[dict]:
+    """Every heading of a document given as its markdown sources (one per cell).
+
+    Each: {"source": index into sources, "level", "text", "slug"}. The slug is the
+    anchor MyST gives the heading (as myst_parser's compute_unique_slug: the heading's
+    text and inline code, math left out, lower-cased, spaces to "-", other punctuation
+    dropped, "-1", "-2" ... appended to repeats within the document); None below the
+    depth of myst_heading_anchors.
+    """
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    depth, slugs, found = anchor_depth(), set(), []
+    for index, source in enumerate(sources):
+        tokens = _markdown_parser().parse(source)
+        for opening, inline in zip(tokens, tokens[1:]):
+            if opening.type != "heading_open":
+                continue
+            level = int(opening.tag[1])
+            text = "".join(
+                child.content
+                for child in inline.children or []
+                if child.type in ("text", "code_inline")
+            )
+            slug = None
+            if level <= depth:
+                slug = base = default_slugify(text)
+                repeat = 1
+                while slug in slugs:
+                    slug, repeat = f"{base}-{repeat}", repeat + 1
+                slugs.add(slug)
+            found.append({"source": index, "level": level, "text": text, "slug": slug})
+    return found
+
+
+def notebook_headings(nb) -> list[dict]:
+    """headings() of a notebook; "source" is the cell index (code cells count)."""
+    return headings([c.source if c.cell_type == "markdown" else "" for c in nb.cells])
+
+
+def page_anchors(page: Path) -> set[str]:
+    """The heading anchors of a MyST page of the book."""
+    return {
+        h["slug"] for h in headings([page.read_text(encoding="utf-8")]) if h["slug"]
+    }
+
+
+# ---------------------------------------------------------------- corrections, errata
+
+
+def correction_sections(nb) -> list[dict]:
+    """The markdown cells of `## What the source got wrong` that hold a `###` heading.
+
+    Each: {"cell": index, "headings": the cell's level-3 headings, "corrections": its
+    metadata.course.corrections (None when absent)}. The section runs from its `##`
+    heading     to the next heading of level 1 or 2.
+    """
+    by_cell: dict[int, dict] = {}
+    inside = False
+    for heading in notebook_headings(nb):
+        if heading["level"] <= 2:
+            inside = (
+                heading["level"] == 2 and heading["text"].strip() == CORRECTIONS_SECTION
+            )
+        elif inside and heading["level"] == 3:
+            cell = nb.cells[heading["source"]]
+            section = by_cell.setdefault(
+                heading["source"],
+                {
+                    "cell": heading["source"],
+                    "headings": [],
+                    "corrections": cell.metadata.get("course", {}).get("corrections"),
+                },
+            )
+            section["headings"].append(heading)
+    return list(by_cell.values())
+
+
+def correction_problems(entry) -> list[str]:
+    """What is wrong with one correction entry (empty when it is valid)."""
+    if not isinstance(entry, dict):
+        return [f"a correction must be a mapping, not {entry!r}"]
+    problems = [f"no {field!r}" for field in CORRECTION_FIELDS if not entry.get(field)]
+    if problems:
+        return problems
+    if not CORRECTION_ID.fullmatch(str(entry["id"])):
+        problems.append(f"id {entry['id']!r} is not lower-case words joined by '-'")
+    articles = entry["articles"]
+    if not isinstance(articles, list) or not set(articles) <= set(ARTICLES):
+        problems.append(f"articles {articles!r} is not a list drawn from {ARTICLES}")
+    if entry["severity"] not in SEVERITIES:
+        problems.append(f"severity {entry['severity']!r} is not one of {SEVERITIES}")
+    for field in ("section", "quote", "gloss"):
+        if not isinstance(entry[field], str) or not entry[field].strip():
+            problems.append(f"{field} must be a non-empty string")
+    return problems
+
+
+def notebook_corrections() -> list[dict]:
+    """Every correction entry of the chapters, each with "home": its section's link."""
+    entries = []
+    for row in chapters():
+        for section in correction_sections(row["nb"]):
+            heading = section["headings"][0]
+            for entry in section["corrections"] or []:
+                if correction_problems(entry):
+                    continue  # left off the page; test_second_edition names the problem
+                entries.append(
+                    {
+                        **entry,
+                        "home": {
+                            "href": f"../notebooks/{row['stem']}.ipynb"
+                            f"#{heading['slug']}",
+                            "text": f"ch. {row['number']}",
+                            "notebook": row["stem"],
+                            "heading": heading["text"],
+                        },
+                    }
+                )
+    return entries
+
+
+def codeless_data() -> dict:
+    """book/errata_without_code.yml: article titles, corrections no code can show."""
+    return yaml.safe_load(CODELESS_ERRATA.read_text(encoding="utf-8"))
+
+
+def codeless_corrections() -> list[dict]:
+    """The data file's corrections, each with "home": its section's link, or None."""
+    entries = []
+    for entry in codeless_data()["corrections"]:
+        if correction_problems(entry):
+            continue  # left off the page; test_pages names the problem
+        home = entry.get("home")
+        entries.append(
+            {
+                **entry,
+                "home": home
+                and {"href": home, "text": _page_title(home.split("#")[0])},
+            }
+        )
+    return entries
+
+
+def _page_title(page: str) -> str:
+    first = (BOOK / page).read_text(encoding="utf-8").split("\n", 1)[0]
+    return first.lstrip("#").split("—")[0].strip()
+
+
+def all_corrections() -> list[dict]:
+    return notebook_corrections() + codeless_corrections()
+
+
+def _section_key(entry: dict) -> tuple:
+    return (
+        tuple(int(n) for n in re.findall(r"\d+", entry["section"])) or (999,),
+        entry["section"],
+        entry["id"],
+    )
+
+
+def _cell(text: str) -> str:
+    """Text made safe for one cell of a Markdown table."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _quote(text: str) -> str:
+    text = _cell(text)
+    return text if text.startswith("`") else f"「{text}」"
+
+
+def render_errata() -> str:
+    entries = all_corrections()
+    titles = codeless_data().get("articles", {})
+    shown = sum(1 for e in entries if e["home"] and e["home"]["href"].startswith("../"))
+    lines = [
+        f"{len(entries)} distinct errors: {shown} demonstrated by code in the "
+        "chapters, "
+        f"{len(entries) - shown} that no code can show.",
+        "",
+    ]
+    for article in ARTICLES:
+        rows = sorted(
+            (e for e in entries if e["articles"][0] == article), key=_section_key
+        )
+        if not rows:
+            continue
+        title = titles.get(article)
+        lines += [
+            f"## Article {article}" + (f": {title}" if title else ""),
+            "",
+            "| Section | Quote (original — *gloss*) | Severity | Corrected in |",
+            "|---|---|---|---|",
+        ]
+        for entry in rows:
+            section = _cell(entry["section"])
+            section = f"§{section}" if section[0].isdigit() else section
+            others = [a for a in entry["articles"][1:] if a not in section]
+            if others:
+                section += f" (also article {', '.join(others)})"
+            if entry["home"]:
+                home = f"[{entry['home']['text']}]({entry['home']['href']})"
+            else:
+                home = "here: " + _cell(entry["correction"])
+            lines.append(
+                f"| {section} | {_quote(entry['quote'])} — *{_cell(entry['gloss'])}* "
+                f"| {entry['severity']} | {home} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# ---------------------------------------------------------------- the generated files
+
+# generated file (in book/generated/) -> (renderer, its sources, the page including it)
 GENERATED = {
-    "intro.md": {"chapter-map": render_chapter_map},
-    "setup.md": {"tested-versions": render_versions},
-    "syllabus.md": {"syllabus": render_syllabus},
+    "chapter-map.md": (
+        render_chapter_map,
+        "each chapter's metadata.course",
+        "intro.md",
+    ),
+    "syllabus.md": (render_syllabus, "each chapter's metadata.course", "syllabus.md"),
+    "tested-versions.md": (
+        render_versions,
+        "requirements.txt and the files it names",
+        "setup.md",
+    ),
+    "errata.md": (
+        render_errata,
+        "the notebooks' metadata.course.corrections and book/errata_without_code.yml",
+        "errata.md",
+    ),
 }
 
 
-def replace_region(text: str, name: str, content: str) -> str:
-    pattern = re.compile(
-        rf"(% BEGIN GENERATED {re.escape(name)} \(tools/sync_pages\.py\)\n)(?:.*?\n)?(% END GENERATED {re.escape(name)}\n)",
-        flags=re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"no generated region {name!r}")
-    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
-
-
-def synced_pages() -> dict[Path, str]:
-    """Each page with generated regions, as it should read now."""
-    pages = {}
-    for page, regions in GENERATED.items():
-        path = BOOK / page
-        text = path.read_text(encoding="utf-8")
-        for name, render in regions.items():
-            text = replace_region(text, name, render())
-        pages[path] = text
-    return pages
+def generated_files() -> dict[Path, str]:
+    """Each generated file, as it should read now."""
+    files = {}
+    for name, (render, sources, page) in GENERATED.items():
+        header = (
+            f"% Generated by tools/sync_pages.py from {sources}: do not edit.\n"
+            f"% Included by book/{page}; links are relative to book/.\n"
+        )
+        files[GENERATED_DIR / name] = header + render() + "\n"
+    return files
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="write nothing; fail if a page is stale")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; fail if a generated file is stale",
+    )
     args = parser.parse_args()
     stale = []
-    for path, text in synced_pages().items():
-        if path.read_text(encoding="utf-8") != text:
+    for path, text in generated_files().items():
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
             stale.append(path.relative_to(course.REPO_ROOT).as_posix())
             if not args.check:
+                path.parent.mkdir(exist_ok=True)
                 path.write_text(text, encoding="utf-8")
     if args.check and stale:
-        print("out of date (run python tools/sync_pages.py): " + ", ".join(stale), file=sys.stderr)
+        print(
+            "out of date (run python tools/sync_pages.py): " + ", ".join(stale),
+            file=sys.stderr,
+        )
         return 1
-    print("updated: " + ", ".join(stale) if stale else "all generated pages are up to date")
+    print(
+        "updated: " + ", ".join(stale)
+        if stale
+        else "all generated files are up to date"
+    )
     return 0
 
 
