@@ -1,7 +1,8 @@
-"""Fixtures shared by the tests: offline data, chapters executed once, the built website.
+"""Fixtures shared by the tests: offline data, chapters executed once, the website.
 
 Plain helpers the tests share live in tests/harness.py.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -9,14 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from harness import instrument
+
 from tools import course, execution
 
 
 @pytest.fixture
 def no_network(monkeypatch):
-    """Every download goes through a proxy on a closed local port: refused at once, as offline.
+    """Every download goes through a closed local port: refused at once, as offline.
 
     No test depends on the network, and none sends anything to it.
     """
@@ -28,14 +29,18 @@ def no_network(monkeypatch):
 
 @pytest.fixture(scope="session")
 def course_data_dir(tmp_path_factory) -> Path:
-    """The datasets folder for every notebook the tests run (see execution.prepare_data_dir).
+    """The datasets folder of every notebook the tests run (execution.prepare_data_dir).
 
-    On development and CI machines MNIST is decompressed from ../shared/data/mnist into a
+    On development and CI machines MNIST is decompressed from ../shared/data/mnist into
+    a
     temporary folder, so torchvision never touches the network; elsewhere torchvision
     downloads into the repository's data/ folder once.
     """
-    default = (tmp_path_factory.mktemp("data") if course.SHARED_MNIST_DIR.is_dir()
-               else course.DEFAULT_DATA_DIR)
+    default = (
+        tmp_path_factory.mktemp("data")
+        if course.SHARED_MNIST_DIR.is_dir()
+        else course.DEFAULT_DATA_DIR
+    )
     return execution.prepare_data_dir(default)
 
 
@@ -43,9 +48,12 @@ def course_data_dir(tmp_path_factory) -> Path:
 def executions(course_data_dir, tmp_path_factory):
     """Each chapter executed once, top to bottom, under nbval (`--nbval-lax`).
 
-    That one execution serves three concerns: nbval compares the stored outputs of the cells
-    tagged `nbval-check-output`; the recorded `results` are checked against the chapter's
-    claims; the recorded check outcomes prove each check fails on its stub and on each wrong
+    That one execution serves three concerns: nbval compares the stored outputs of the
+    cells
+    tagged `nbval-check-output`; the recorded `results` are checked against the
+    chapter's
+    claims; the recorded check outcomes prove each check fails on its stub and on each
+    wrong
     answer, and passes on its solution.
     """
     cache: dict[str, execution.NbvalRun] = {}
@@ -54,7 +62,9 @@ def executions(course_data_dir, tmp_path_factory):
         if path.stem not in cache:
             record = tmp_path_factory.mktemp(path.stem) / "record.json"
             nb = instrument(course.read_notebook(path), record)
-            cache[path.stem] = execution.execute_under_nbval(nb, course_data_dir, record)
+            cache[path.stem] = execution.execute_under_nbval(
+                nb, course_data_dir, record
+            )
         return cache[path.stem]
 
     return get
@@ -62,13 +72,25 @@ def executions(course_data_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """The website, built as `make book` builds it (zero warnings allowed), in a temporary folder."""
+    """The website, built as `make book` builds it (no warning allowed)."""
     output = tmp_path_factory.mktemp("site")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     run = subprocess.run(
-        [str(jupyter_book), "build", str(course.REPO_ROOT), "--path-output", str(output),
-         "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=900,
+        [
+            str(jupyter_book),
+            "build",
+            str(course.REPO_ROOT),
+            "--path-output",
+            str(output),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
-    assert run.returncode == 0, f"the build failed or warned:\n{run.stdout[-5000:]}\n{run.stderr[-5000:]}"
+    assert run.returncode == 0, (
+        f"the build failed or warned:\n{run.stdout[-5000:]}\n{run.stderr[-5000:]}"
+    )
     return output / "_build" / "html"

@@ -1,10 +1,11 @@
-"""No network and no data: a chapter that needs MNIST stops within seconds and says what to do."""
+"""No network, no data: a chapter needing MNIST stops in seconds, saying what to do."""
+
 from __future__ import annotations
 
 import papermill
 import pytest
-
 from harness import CHAPTERS
+
 from tools import course, execution
 
 MAX_SECONDS = 30
@@ -14,36 +15,51 @@ USES_MNIST = [p for p in CHAPTERS if "datasets.MNIST(" in p.read_text()]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in USES_MNIST])
-def test_missing_mnist_without_network_fails_fast_and_clearly(path, tmp_path, no_network):
+def test_missing_mnist_without_network_fails_fast_and_clearly(
+    path, tmp_path, no_network
+):
     empty_data_dir = tmp_path / "no-data"
     empty_data_dir.mkdir()
 
-    run = execution.execute(up_to_first_mnist_load(path), empty_data_dir, timeout=120,
-                            raise_on_error=False)
+    run = execution.execute(
+        up_to_first_mnist_load(path), empty_data_dir, timeout=120, raise_on_error=False
+    )
 
     error = run.error
-    assert isinstance(error, papermill.PapermillExecutionError), f"no cell error but {error!r}"
+    assert isinstance(error, papermill.PapermillExecutionError), (
+        f"no cell error but {error!r}"
+    )
     assert error.ename == "RuntimeError", f"{error.ename}: {error.evalue}"
-    assert "COURSE_DATA_DIR" in error.evalue and "internet" in error.evalue, error.evalue
-    failed = [c for c in run.notebook.cells
-              if c.get("metadata", {}).get("papermill", {}).get("exception")]
+    assert "COURSE_DATA_DIR" in error.evalue and "internet" in error.evalue, (
+        error.evalue
+    )
+    failed = [
+        c
+        for c in run.notebook.cells
+        if c.get("metadata", {}).get("papermill", {}).get("exception")
+    ]
     assert len(failed) == 1 and "datasets.MNIST(" in failed[0].source
     seconds = failed[0].metadata["papermill"]["duration"]
     assert seconds < MAX_SECONDS, f"the failing cell took {seconds:.0f} s"
     traceback_lines = sum(line.count("\n") + 1 for line in error.traceback)
-    assert traceback_lines < 40, f"a {traceback_lines}-line traceback buries the message"
+    assert traceback_lines < 40, (
+        f"a {traceback_lines}-line traceback buries the message"
+    )
 
 
 def up_to_first_mnist_load(path):
     """The chapter's setup and parameters cells, then the cell that first loads MNIST.
 
-    What comes between them is the lesson, which does not matter here and can take a while.
+    What comes between them is the lesson, which does not matter here and can take a
+    while.
     """
     nb = course.read_notebook(path)
     code = course.code_cells(nb)
-    parameters = next(i for i, c in enumerate(code) if course.TAG_PARAMETERS in course.tags(c))
+    parameters = next(
+        i for i, c in enumerate(code) if course.TAG_PARAMETERS in course.tags(c)
+    )
     loader = next(c for c in code if "datasets.MNIST(" in c.source)
-    nb.cells = code[:parameters + 1] + [loader]
+    nb.cells = code[: parameters + 1] + [loader]
     return nb
 
 

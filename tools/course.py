@@ -1,4 +1,5 @@
-"""Shared helpers for the course's tools and tests: paths, _config.yml, notebook conventions."""
+"""The conventions the course's tools and tests share: paths, _config.yml, notebooks."""
+
 from __future__ import annotations
 
 import copy
@@ -15,12 +16,14 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-# Development and CI machines have no internet: MNIST lies beside the repository (never committed).
+# Development and CI machines have no internet: MNIST lies beside the repository (never
+# committed).
 SHARED_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
 # Where `make notebooks` keeps datasets when COURSE_DATA_DIR is not set (git-ignored).
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
-# The exact line every chapter uses to find its data (tests check that it is there, verbatim).
+# The exact line every chapter uses to find its data (tests check that it is there,
+# verbatim).
 DATA_CONTRACT = 'DATA_DIR = os.environ.get("COURSE_DATA_DIR", "data")'
 
 # Cell tags of the notebook template (see CONTRIBUTING.md).
@@ -31,7 +34,8 @@ TAG_SOLUTION = "exercise-solution"
 TAG_CHECK = "exercise-check"
 TAG_RESULTS = "results"
 TAG_NBVAL_CHECK = "nbval-check-output"
-# papermill adds this cell when parameters are passed; it is not part of the chapter's code.
+# papermill adds this cell when parameters are passed; it is not part of the chapter's
+# code.
 TAG_INJECTED = "injected-parameters"
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -43,7 +47,7 @@ def load_config() -> dict:
 
 
 def toc_files() -> list[str]:
-    """Every page of the book, as _toc.yml lists them (paths without suffix), in order."""
+    """Every page of the book, as _toc.yml lists them (without suffix), in order."""
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]]
     for part in toc["parts"]:
@@ -61,10 +65,16 @@ def colab_url(notebook: Path) -> str:
     repo = load_config()["repository"]
     match = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)/?", repo["url"])
     if not match:
-        raise ValueError(f"repository.url in _config.yml is not a GitHub URL: {repo['url']!r}")
+        raise ValueError(
+            f"repository.url in _config.yml is not a GitHub URL: {repo['url']!r}"
+        )
     owner, name = match.groups()
     book = repo.get("path_to_book", "").strip("/")
-    rel = notebook.resolve().relative_to(REPO_ROOT / book if book else REPO_ROOT).as_posix()
+    rel = (
+        notebook.resolve()
+        .relative_to(REPO_ROOT / book if book else REPO_ROOT)
+        .as_posix()
+    )
     prefix = f"{book}/" if book else ""
     return f"https://colab.research.google.com/github/{owner}/{name}/blob/{repo['branch']}/{prefix}{rel}"
 
@@ -80,7 +90,7 @@ def copy_notebook(nb) -> nbformat.NotebookNode:
 
 
 def select_chapters(names: list[str] | None = None) -> list[Path]:
-    """The chapters named (`01_tensors` or `01_tensors.ipynb`), in course order; all if none.
+    """The chapters named (`01_tensors` or `01_tensors.ipynb`), in order; all if none.
 
     Raises ValueError naming any that does not exist.
     """
@@ -91,7 +101,9 @@ def select_chapters(names: list[str] | None = None) -> list[Path]:
     unknown = wanted - {p.stem for p in paths}
     if unknown:
         known = ", ".join(p.stem for p in paths)
-        raise ValueError(f"no such chapter: {', '.join(sorted(unknown))} (chapters: {known})")
+        raise ValueError(
+            f"no such chapter: {', '.join(sorted(unknown))} (chapters: {known})"
+        )
     return [p for p in paths if p.stem in wanted]
 
 
@@ -110,7 +122,9 @@ def tags(cell) -> list[str]:
 
 def code_cells(nb) -> list:
     """The chapter's own code cells (papermill's injected parameters excluded)."""
-    return [c for c in nb.cells if c.cell_type == "code" and TAG_INJECTED not in tags(c)]
+    return [
+        c for c in nb.cells if c.cell_type == "code" and TAG_INJECTED not in tags(c)
+    ]
 
 
 SOLUTION_TITLE = "#@title Solution"
@@ -120,7 +134,8 @@ def hide_solution(cell) -> None:
     """Hide a solution cell wherever the notebook is opened (idempotent).
 
     Colab folds a code cell in form view (`cellView: form` and a `#@title` first line),
-    JupyterLab collapses it (`jupyter.source_hidden`), the site folds it (tag `hide-input`).
+    JupyterLab collapses it (`jupyter.source_hidden`), the site folds it (tag
+    `hide-input`).
     """
     if not cell.source.startswith(SOLUTION_TITLE):
         cell.source = f"{SOLUTION_TITLE}\n{cell.source}"
@@ -142,7 +157,8 @@ def chapter_meta(nb) -> dict:
     return nb.metadata["course"]
 
 
-# The second edition's yardstick for a learner's time (../shared/second-edition.md, section 2).
+# The second edition's yardstick for a learner's time (../shared/second-edition.md,
+# section 2).
 WORDS_PER_MINUTE = 150
 CODE_LINES_PER_MINUTE = 8
 MINUTES_PER_EXERCISE = 6
@@ -150,9 +166,10 @@ MAX_CHAPTER_MINUTES = 90
 
 
 def learner_minutes(nb) -> int:
-    """Minutes a learner needs: words/150 + code lines/8 + 6 per exercise, rounded up to 5.
+    """A learner's minutes: words/150 + code lines/8 + 6 per exercise, rounded up to 5.
 
-    Words are the markdown cells' whitespace-separated words; code lines are the non-blank
+    Words are the markdown cells' whitespace-separated words; code lines are the
+    non-blank
     lines of the chapter's code cells other than exercise solutions.
     """
     words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
@@ -163,14 +180,21 @@ def learner_minutes(nb) -> int:
         for line in c.source.splitlines()
         if line.strip()
     )
-    raw = (words / WORDS_PER_MINUTE + code_lines / CODE_LINES_PER_MINUTE
-           + MINUTES_PER_EXERCISE * len(exercises(nb)))
+    raw = (
+        words / WORDS_PER_MINUTE
+        + code_lines / CODE_LINES_PER_MINUTE
+        + MINUTES_PER_EXERCISE * len(exercises(nb))
+    )
     return 5 * math.ceil(raw / 5)
 
 
 def render_chapter_info(meta: dict) -> str:
     """The "at a glance" cell every chapter shows, generated from its metadata."""
-    gpu = {"no": "not needed", "helps": "helpful, not required", "yes": "strongly recommended"}
+    gpu = {
+        "no": "not needed",
+        "helps": "helpful, not required",
+        "yes": "strongly recommended",
+    }
     lines = [
         "| | |",
         "|---|---|",
@@ -186,9 +210,10 @@ def render_chapter_info(meta: dict) -> str:
 
 
 def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
-    """Exercise id -> {"answer": i, "solution": i, "check": i}, cell indices, in notebook order.
+    """Exercise id -> {"answer": i, "solution": i, "check": i}, cell indices, in order.
 
-    Raises ValueError when an exercise lacks one of its three cells or has them out of order.
+    Raises ValueError when an exercise lacks one of its three cells or has them out of
+    order.
     A student copy (`student=True`) has no solution cells.
     """
     roles = {TAG_ANSWER: "answer", TAG_SOLUTION: "solution", TAG_CHECK: "check"}
@@ -198,20 +223,33 @@ def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
             if tag in roles:
                 exercise_id = cell.metadata.get("course", {}).get("exercise")
                 if not exercise_id:
-                    raise ValueError(f"cell {index} is tagged {tag} but has no metadata.course.exercise")
+                    raise ValueError(
+                        f"cell {index} is tagged {tag} "
+                        "but has no metadata.course.exercise"
+                    )
                 parts = found.setdefault(exercise_id, {})
                 if roles[tag] in parts:
-                    raise ValueError(f"exercise {exercise_id} has two {roles[tag]} cells")
+                    raise ValueError(
+                        f"exercise {exercise_id} has two {roles[tag]} cells"
+                    )
                 parts[roles[tag]] = index
     expected = ["answer", "check"] if student else ["answer", "solution", "check"]
     for exercise_id, parts in found.items():
         missing = set(expected) - parts.keys()
         if missing:
-            raise ValueError(f"exercise {exercise_id} has no {', '.join(sorted(missing))} cell")
+            raise ValueError(
+                f"exercise {exercise_id} has no {', '.join(sorted(missing))} cell"
+            )
         if student and "solution" in parts:
-            raise ValueError(f"exercise {exercise_id} of a student copy has a solution cell")
-        if [parts[role] for role in expected] != sorted(parts[role] for role in expected):
-            raise ValueError(f"exercise {exercise_id}: cells must come as answer, solution, check")
+            raise ValueError(
+                f"exercise {exercise_id} of a student copy has a solution cell"
+            )
+        if [parts[role] for role in expected] != sorted(
+            parts[role] for role in expected
+        ):
+            raise ValueError(
+                f"exercise {exercise_id}: cells must come as answer, solution, check"
+            )
     return found
 
 
@@ -221,7 +259,9 @@ def results_of(nb) -> dict:
 
     cells = [c for c in code_cells(nb) if TAG_RESULTS in tags(c)]
     if len(cells) != 1:
-        raise ValueError(f"expected one code cell tagged {TAG_RESULTS!r}, found {len(cells)}")
+        raise ValueError(
+            f"expected one code cell tagged {TAG_RESULTS!r}, found {len(cells)}"
+        )
     for output in cells[0].get("outputs", []):
         if output.output_type == "execute_result":
             return ast.literal_eval(output.data["text/plain"])
@@ -233,7 +273,9 @@ CLAIMS_DIR = REPO_ROOT / "tests" / "claims"
 
 def claims_of(path: Path) -> dict:
     """What a chapter claims about its results: tests/claims/<chapter>.json."""
-    return json.loads((CLAIMS_DIR / f"{Path(path).stem}.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (CLAIMS_DIR / f"{Path(path).stem}.json").read_text(encoding="utf-8")
+    )
 
 
 def claim_failures(results: dict, claims: dict) -> list[str]:
@@ -241,29 +283,37 @@ def claim_failures(results: dict, claims: dict) -> list[str]:
 
     A claim is an exact value, or {"min": a, "max": b} for a measured quantity.
     """
-    failures = [f"results[{key!r}] is a {type(value).__name__}, not a number or string"
-                for key, value in results.items() if not isinstance(value, (int, float, str))]
+    failures = [
+        f"results[{key!r}] is a {type(value).__name__}, not a number or string"
+        for key, value in results.items()
+        if not isinstance(value, (int, float, str))
+    ]
     for key, claim in claims.items():
         if key not in results:
             failures.append(f"the results cell has no {key!r}")
         elif isinstance(claim, dict):
             if not claim["min"] <= results[key] <= claim["max"]:
-                failures.append(f"{key} = {results[key]}, claimed between "
-                                f"{claim['min']} and {claim['max']}")
+                failures.append(
+                    f"{key} = {results[key]}, claimed between "
+                    f"{claim['min']} and {claim['max']}"
+                )
         elif results[key] != claim:
             failures.append(f"{key} = {results[key]!r}, claimed {claim!r}")
     return failures
 
 
 def seed_mnist(data_dir: Path, source: Path = SHARED_MNIST_DIR) -> Path:
-    """Decompress the offline MNIST copy into <data_dir>/MNIST/raw/, checked against MD5SUMS.raw.
+    """Decompress the offline MNIST into <data_dir>/MNIST/raw/, checked by MD5SUMS.raw.
 
-    torchvision's `datasets.MNIST(data_dir, download=True)` then finds the files and does not
+    torchvision's `datasets.MNIST(data_dir, download=True)` then finds the files and
+    does not
     try the network. Files already there with the right checksum are kept.
     """
     sums_file = source / "MD5SUMS.raw"
     if not sums_file.is_file():
-        raise FileNotFoundError(f"no offline MNIST at {source} (expected MD5SUMS.raw there)")
+        raise FileNotFoundError(
+            f"no offline MNIST at {source} (expected MD5SUMS.raw there)"
+        )
     raw = Path(data_dir) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for line in sums_file.read_text().split("\n"):
@@ -273,11 +323,17 @@ def seed_mnist(data_dir: Path, source: Path = SHARED_MNIST_DIR) -> Path:
         target = raw / name
         if target.is_file() and _md5(target) == expected:
             continue
-        with gzip.open(source / f"{name}.gz", "rb") as zipped, open(target, "wb") as out:
+        with (
+            gzip.open(source / f"{name}.gz", "rb") as zipped,
+            open(target, "wb") as out,
+        ):
             shutil.copyfileobj(zipped, out)
         if _md5(target) != expected:
             target.unlink()
-            raise ValueError(f"{source / name}.gz decompresses to the wrong MD5 (expected {expected})")
+            raise ValueError(
+                f"{source / name}.gz decompresses to the wrong MD5 "
+                f"(expected {expected})"
+            )
     return Path(data_dir)
 
 
@@ -290,7 +346,7 @@ def _md5(path: Path) -> str:
 
 
 def student_copy(nb, branch: str | None = None):
-    """The student edition of a chapter: solutions and the checks' wrong answers removed,
+    """The student edition of a chapter: solutions and the checks' wrong answers gone,
     exercise cells' outputs cleared.
 
     Everything else is identical. With `branch`, the Colab badge points at that branch.
@@ -302,7 +358,9 @@ def student_copy(nb, branch: str | None = None):
         student.cells[index].outputs = []
         student.cells[index].execution_count = None
         student.cells[index].metadata.get("course", {}).pop("wrong_answers", None)
-    student.cells = [cell for index, cell in enumerate(student.cells) if index not in solutions]
+    student.cells = [
+        cell for index, cell in enumerate(student.cells) if index not in solutions
+    ]
     student.metadata["course"].pop("executed_code_sha256", None)
     student.metadata["course"]["edition"] = "student"
     if branch:
@@ -310,5 +368,7 @@ def student_copy(nb, branch: str | None = None):
             if cell.cell_type == "markdown" and COLAB_BADGE_IMAGE in cell.source:
                 cell.source = re.sub(
                     r"(colab\.research\.google\.com/github/[^/]+/[^/]+/blob/)[^/]+/",
-                    rf"\g<1>{branch}/", cell.source)
+                    rf"\g<1>{branch}/",
+                    cell.source,
+                )
     return student

@@ -1,11 +1,15 @@
 """The one way the course runs a notebook, and the data it runs on.
 
-Every script and test that executes a chapter goes through `execute` (papermill) or, where
-nbval compares the stored outputs, `execute_under_nbval`. Both run the notebook in a fresh
+Every script and test that executes a chapter goes through `execute` (papermill) or,
+where
+nbval compares the stored outputs, `execute_under_nbval`. Both run the notebook in a
+fresh
 empty working directory, as Colab would, with COURSE_DATA_DIR pointing at the datasets.
-The notebook file itself lives in a separate folder, so the working directory holds nothing
+The notebook file itself lives in a separate folder, so the working directory holds
+nothing
 from the repository: a chapter that tried to read one of its files would fail.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,11 +40,14 @@ CHECK_MARKER = "COURSE-CHECK "
 
 
 def prepare_data_dir(default: Path = course.DEFAULT_DATA_DIR) -> Path:
-    """The datasets folder for a run, made ready: COURSE_DATA_DIR if set, else `default`.
+    """The datasets folder of a run, made ready: COURSE_DATA_DIR if set, else `default`.
 
-    When the offline copy of MNIST exists beside the repository (development and CI machines),
-    it is decompressed into the chosen folder and checked, so torchvision's download=True finds
-    it and never touches the network. Elsewhere the folder is left as it is and torchvision
+    When the offline copy of MNIST exists beside the repository (development and CI
+    machines),
+    it is decompressed into the chosen folder and checked, so torchvision's
+    download=True finds
+    it and never touches the network. Elsewhere the folder is left as it is and
+    torchvision
     downloads into it on first use.
     """
     data_dir = Path(os.environ.get("COURSE_DATA_DIR") or default)
@@ -65,7 +72,7 @@ class Execution:
 
 @contextlib.contextmanager
 def _data_dir_in_environment(data_dir: Path):
-    """The kernel inherits the environment: point COURSE_DATA_DIR at `data_dir` meanwhile."""
+    """The kernel inherits the environment: COURSE_DATA_DIR is `data_dir` meanwhile."""
     previous = os.environ.get("COURSE_DATA_DIR")
     os.environ["COURSE_DATA_DIR"] = str(data_dir)
     try:
@@ -89,9 +96,12 @@ def execute(
 ) -> Execution:
     """Run `nb` top to bottom with papermill in a fresh empty directory.
 
-    `parameters` are injected after the cell tagged `parameters`; `timeout` bounds each cell
-    (seconds). With `raise_on_error=False` a failing or timed-out cell does not raise: the
-    returned Execution holds the error and the notebook as far as it ran. `workdir`, an empty
+    `parameters` are injected after the cell tagged `parameters`; `timeout` bounds each
+    cell
+    (seconds). With `raise_on_error=False` a failing or timed-out cell does not raise:
+    the
+    returned Execution holds the error and the notebook as far as it ran. `workdir`, an
+    empty
     folder, is where the notebook runs when what it writes must be looked at afterwards;
     by default a temporary folder that is removed.
     """
@@ -113,8 +123,13 @@ def execute(
         with _data_dir_in_environment(data_dir):
             try:
                 papermill.execute_notebook(
-                    str(source), str(output), parameters=parameters or {}, cwd=str(workdir),
-                    kernel_name=KERNEL, progress_bar=False, log_output=False,
+                    str(source),
+                    str(output),
+                    parameters=parameters or {},
+                    cwd=str(workdir),
+                    kernel_name=KERNEL,
+                    progress_bar=False,
+                    log_output=False,
                     execution_timeout=timeout,
                     coalesce_streams=True,  # keep only the final state of progress bars
                 )
@@ -138,16 +153,21 @@ class NbvalRun:
 
     returncode: int
     report: str  # what nbval printed
-    record: dict | None  # what the notebook dumped at its end; None if it did not get there
+    record: (
+        dict | None
+    )  # what the notebook dumped at its end; None if it did not get there
 
     def failure(self) -> str:
         return f"nbval output (last lines):\n{self.report[-6000:]}"
 
 
-def execute_under_nbval(nb, data_dir: Path, record_path: Path, timeout: int = 1800) -> NbvalRun:
-    """Run `nb` under nbval (`--nbval-lax`: compare the cells tagged nbval-check-output).
+def execute_under_nbval(
+    nb, data_dir: Path, record_path: Path, timeout: int = 1800
+) -> NbvalRun:
+    """Run `nb` under nbval (`--nbval-lax`: compare cells tagged nbval-check-output).
 
-    nbval starts the kernel in the notebook's folder; a first cell moves it into a fresh empty
+    nbval starts the kernel in the notebook's folder; a first cell moves it into a fresh
+    empty
     working directory. The notebook may write JSON to `record_path` (see
     `tests/harness.instrument`), which is returned parsed.
     """
@@ -156,29 +176,51 @@ def execute_under_nbval(nb, data_dir: Path, record_path: Path, timeout: int = 18
         workdir.mkdir()
         files.mkdir()
         nb = course.copy_notebook(nb)
-        nb.cells.insert(0, nbformat.v4.new_code_cell(
-            f"import os as __os\n__os.chdir({str(workdir)!r})\ndel __os"))
+        nb.cells.insert(
+            0,
+            nbformat.v4.new_code_cell(
+                f"import os as __os\n__os.chdir({str(workdir)!r})\ndel __os"
+            ),
+        )
         course.write_notebook(nb, files / "chapter.ipynb")
         with _data_dir_in_environment(data_dir):
             run = subprocess.run(
-                [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-                 "-p", "no:cacheprovider", "-q", "--color=no", "chapter.ipynb"],
-                cwd=files, capture_output=True, text=True, timeout=timeout,
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "--nbval-lax",
+                    "--nbval-current-env",
+                    "-p",
+                    "no:cacheprovider",
+                    "-q",
+                    "--color=no",
+                    "chapter.ipynb",
+                ],
+                cwd=files,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
             )
     record = json.loads(record_path.read_text()) if record_path.exists() else None
     return NbvalRun(run.returncode, run.stdout + run.stderr, record)
 
 
-def check_cell_source(exercise_id: str, check_source: str, label: str,
-                      answer_source: str | None = None) -> str:
+def check_cell_source(
+    exercise_id: str, check_source: str, label: str, answer_source: str | None = None
+) -> str:
     """Code that runs an exercise's check and records its outcome under `label`.
 
-    With `answer_source`, that answer is run first (as IPython would run a cell); its error,
+    With `answer_source`, that answer is run first (as IPython would run a cell); its
+    error,
     if any, is reported when the check then fails. The outcome is one of "pass", "fail"
-    (AssertionError or NotImplementedError: the check rejected the answer, with its message),
+    (AssertionError or NotImplementedError: the check rejected the answer, with its
+    message),
     "error" (any other exception) or "answer-error"; it is stored in the kernel's
-    `__course_checks[exercise_id][label]` and printed on a line starting with CHECK_MARKER.
-    Used by the tests (stub, solution and wrong answers) and by the autograder (student answers).
+    `__course_checks[exercise_id][label]` and printed on a line starting with
+    CHECK_MARKER.
+    Used by the tests (stub, solution and wrong answers) and by the autograder (student
+    answers).
     """
     answer = ""
     if answer_source is not None:
@@ -194,7 +236,8 @@ import json as __json
 __course_checks = globals().get("__course_checks", {{}})
 __answer_error = None{answer}
 try:
-    exec(compile({check_source!r}, "<check of exercise {exercise_id}>", "exec"), globals())
+    exec(compile({check_source!r}, "<check of exercise {exercise_id}>", "exec"),
+    globals())
 except (AssertionError, NotImplementedError) as __error:
     __outcome = ["fail", f"{{type(__error).__name__}}: {{__error}}"]
 except Exception as __error:
@@ -219,6 +262,8 @@ def recorded_checks(cells) -> dict[str, dict[str, list[str]]]:
         for output in cell.get("outputs", []):
             for line in output.get("text", "").splitlines():
                 if line.startswith(CHECK_MARKER):
-                    record = json.loads(line[len(CHECK_MARKER):])
-                    checks.setdefault(record["exercise"], {})[record["label"]] = record["outcome"]
+                    record = json.loads(line[len(CHECK_MARKER) :])
+                    checks.setdefault(record["exercise"], {})[record["label"]] = record[
+                        "outcome"
+                    ]
     return checks

@@ -1,14 +1,19 @@
-"""Execute chapter notebooks top to bottom with papermill and store their outputs in place.
+"""Execute chapter notebooks top to bottom with papermill; store their outputs in place.
 
 Usage: python tools/run_notebooks.py [01_tensors ...]   (no argument: every chapter)
 
-Before executing, what is generated is refreshed: the Colab badge (from _config.yml), the
+Before executing, what is generated is refreshed: the Colab badge (from _config.yml),
+the
 learner's time (computed, see course.learner_minutes), the "at a glance" cell (from the
-notebook's metadata) and the lines that hide each solution in Colab, JupyterLab and on the
-site. Each notebook runs in a fresh empty directory, as in Colab, with COURSE_DATA_DIR pointing
-at the datasets (seeded from ../shared when it exists). The hash of the code that produced the
+notebook's metadata) and the lines that hide each solution in Colab, JupyterLab and on
+the
+site. Each notebook runs in a fresh empty directory, as in Colab, with COURSE_DATA_DIR
+pointing
+at the datasets (seeded from ../shared when it exists). The hash of the code that
+produced the
 outputs is recorded, so tests can spot stale outputs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +34,19 @@ def refresh_generated(nb, path: Path) -> None:
     course.chapter_meta(nb)["minutes"] = course.learner_minutes(nb)
     info = [c for c in nb.cells if course.TAG_CHAPTER_INFO in course.tags(c)]
     if len(info) != 1:
-        raise ValueError(f"{path.name}: expected one cell tagged {course.TAG_CHAPTER_INFO!r}")
+        raise ValueError(
+            f"{path.name}: expected one cell tagged {course.TAG_CHAPTER_INFO!r}"
+        )
     info[0].source = course.render_chapter_info(course.chapter_meta(nb))
-    badge_cells = [c for c in nb.cells
-                   if c.cell_type == "markdown" and course.COLAB_BADGE_IMAGE in c.source]
+    badge_cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "markdown" and course.COLAB_BADGE_IMAGE in c.source
+    ]
     if len(badge_cells) != 1:
-        raise ValueError(f"{path.name}: expected one markdown cell with the Colab badge")
+        raise ValueError(
+            f"{path.name}: expected one markdown cell with the Colab badge"
+        )
     lines = badge_cells[0].source.split("\n")
     badge_cells[0].source = "\n".join(
         course.colab_badge(path) if course.COLAB_BADGE_IMAGE in line else line
@@ -43,7 +55,7 @@ def refresh_generated(nb, path: Path) -> None:
 
 
 def tidy_executed(nb) -> None:
-    """Drop papermill's timings and temporary paths; record the hash of the executed code."""
+    """Drop papermill's timings and temporary paths; record the executed code's hash."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         for key in VOLATILE_CELL_METADATA:
@@ -63,8 +75,9 @@ def run(path: Path, data_dir: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("chapters", nargs="*",
-                        help="notebook names such as 01_tensors (default: all)")
+    parser.add_argument(
+        "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
+    )
     args = parser.parse_args()
     try:
         paths = course.select_chapters(args.chapters)

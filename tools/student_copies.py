@@ -2,6 +2,7 @@
 
 Usage: python tools/student_copies.py [--branch student] [--out dist/student]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,9 +15,16 @@ from tools import course  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=course.REPO_ROOT / "dist" / "student",
-                        help="output folder (default: dist/student, git-ignored)")
-    parser.add_argument("--branch", help="point the Colab badges at this branch (where you publish the copies)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=course.REPO_ROOT / "dist" / "student",
+        help="output folder (default: dist/student, git-ignored)",
+    )
+    parser.add_argument(
+        "--branch",
+        help="point the Colab badges at this branch (where you publish the copies)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for path in course.chapter_paths():
