@@ -136,12 +136,44 @@ def requirement_pins(name: str = "requirements.txt") -> list[tuple[str, str, str
     return pins
 
 
+COLAB_RUNTIME = "requirements-colab.txt"
+
+
+def colab_snapshot() -> dict:
+    """The date and Python version of the Colab package list that requirements-colab.txt
+    copies, read from its header comment ("snapshot of YYYY-MM-DD, on Python X.Y")."""
+    text = (course.REPO_ROOT / COLAB_RUNTIME).read_text()
+    match = re.search(r"snapshot of (\d{4}-\d{2}-\d{2}), on Python (\d+\.\d+)", text)
+    if not match:
+        raise ValueError(
+            f"{COLAB_RUNTIME}: its header must say "
+            "'snapshot of YYYY-MM-DD, on Python X.Y'"
+        )
+    return {"date": match.group(1), "python": match.group(2)}
+
+
 def render_versions() -> str:
-    lines = ["| Package | Version | Pinned in |", "|---|---|---|"]
-    lines += [
-        f"| {package} | {version} | `{name}` |"
-        for package, version, name in requirement_pins()
+    snapshot = colab_snapshot()
+    pins = requirement_pins()
+    colab = [(p, v) for p, v, name in pins if name == COLAB_RUNTIME]
+    tools = [(p, v) for p, v, name in pins if name != COLAB_RUNTIME]
+    lines = [
+        "**The chapters run on Google Colab's versions** (Colab's published package "
+        f"list, snapshot of {snapshot['date']}, Python {snapshot['python']}); the stored "
+        f"outputs that this site shows were made with them (`{COLAB_RUNTIME}`):",
+        "",
+        "| Package | Version |",
+        "|---|---|",
     ]
+    lines += [f"| {package} | {version} |" for package, version in colab]
+    lines += [
+        "",
+        "**Building the site and running the tests** (`requirements.txt`):",
+        "",
+        "| Package | Version |",
+        "|---|---|",
+    ]
+    lines += [f"| {package} | {version} |" for package, version in tools]
     return "\n".join(lines)
 
 
