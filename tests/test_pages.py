@@ -89,9 +89,15 @@ def test_versions_come_from_requirements():
     assert pins and all("==" in pin for pin, _ in pins), (
         "every requirement must be pinned"
     )
+    colab_part, tools_part = table.split("**Building the site")
     for pin, name in pins:
         package, version = pin.split("==")
-        assert f"| {package} | {version} | `{name}` |" in table
+        part = colab_part if name == "requirements-colab.txt" else tools_part
+        assert f"| {package} | {version} |" in part, (
+            f"{pin} ({name}) is not in its table"
+        )
+    snapshot = sync_pages.colab_snapshot()
+    assert f"snapshot of {snapshot['date']}, Python {snapshot['python']}" in colab_part
 
 
 def test_an_unpinned_requirement_is_refused(tmp_path, monkeypatch):

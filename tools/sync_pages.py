@@ -159,7 +159,8 @@ def render_versions() -> str:
     tools = [(p, v) for p, v, name in pins if name != COLAB_RUNTIME]
     lines = [
         "**The chapters run on Google Colab's versions** (Colab's published package "
-        f"list, snapshot of {snapshot['date']}, Python {snapshot['python']}); the stored "
+        f"list, snapshot of {snapshot['date']}, Python {snapshot['python']}); the "
+        "stored "
         f"outputs that this site shows were made with them (`{COLAB_RUNTIME}`):",
         "",
         "| Package | Version |",
