@@ -6,10 +6,11 @@ All of it is observed in the chapter's one execution (see `executions` in confte
 
 from __future__ import annotations
 
+import nbformat
 import pytest
-from harness import chapter_params, wrong_answers
+from harness import chapter_params, instrument, wrong_answers
 
-from tools import course
+from tools import course, execution
 
 MIN_EXERCISES = 5
 
@@ -41,19 +42,25 @@ def test_checks_reject_stubs_and_wrong_answers_and_pass_solutions(path, executio
     assert run.record is not None, (
         f"the chapter did not run to its end.\n{run.failure()}"
     )
-    checks = run.record["checks"]
-    nb = course.read_notebook(path)
-    assert set(checks) == set(course.exercises(nb)), "some exercises were not probed"
+    problems = check_problems(course.read_notebook(path), run.record["checks"])
+    assert not problems, "\n".join(problems)
+
+
+def check_problems(nb, checks: dict) -> list[str]:
+    """What the recorded check outcomes show wrong with the chapter's exercises."""
+    if set(checks) != set(course.exercises(nb)):
+        return [
+            f"exercises probed: {sorted(checks)}, "
+            f"expected {sorted(course.exercises(nb))}"
+        ]
     problems = []
     for exercise_id, outcomes in sorted(checks.items()):
         status, message = outcomes["stub"]
         if status != "fail" or not message.split(":", 1)[1].strip():
             problems.append(
-                f"exercise {exercise_id}: on the blank stub the check should fail "
-                f"with an "
-                f"AssertionError or NotImplementedError that says why; "
-                f"it gave {status} "
-                f"{message}".strip()
+                f"exercise {exercise_id}: on the blank stub the check should fail with "
+                "an AssertionError or NotImplementedError that says why; it gave "
+                f"{status} {message}".strip()
             )
         status, message = outcomes["solution"]
         if status != "pass":
@@ -67,8 +74,7 @@ def test_checks_reject_stubs_and_wrong_answers_and_pass_solutions(path, executio
             if status != "fail" or not message.startswith("AssertionError"):
                 problems.append(
                     f"exercise {exercise_id}: the check lets through wrong answer "
-                    f"{number} "
-                    f"({misconception}): it gave {status} {message}".strip()
+                    f"{number} ({misconception}): it gave {status} {message}".strip()
                 )
             elif wrong["expect"].lower() not in message.lower():
                 problems.append(
@@ -76,4 +82,67 @@ def test_checks_reject_stubs_and_wrong_answers_and_pass_solutions(path, executio
                     f"({misconception}) but its message does not name it (no "
                     f"{wrong['expect']!r} in {message!r})"
                 )
-    assert not problems, "\n".join(problems)
+    return problems
+
+
+def tiny_chapter():
+    """One exercise whose check is too lenient: it tests `double` on 3 only."""
+    cell = nbformat.v4.new_code_cell
+
+    def exercise(source, tag, **course_fields):
+        return cell(
+            source,
+            metadata={"tags": [tag], "course": {"exercise": "0.1", **course_fields}},
+        )
+
+    return nbformat.v4.new_notebook(
+        cells=[
+            exercise(
+                'def double(x):\n    raise NotImplementedError("write double")',
+                course.TAG_ANSWER,
+            ),
+            exercise("def double(x):\n    return 2 * x", course.TAG_SOLUTION),
+            exercise(
+                'assert double(3) == 6, "double(3) should be 6"',
+                course.TAG_CHECK,
+                kind="transfer",
+                wrong_answers=[
+                    {
+                        "misconception": "adds 3 instead of doubling",
+                        "expect": "6",
+                        "source": "def double(x):\n    return x + 3",
+                    },
+                    {
+                        "misconception": "squares",
+                        "expect": "should be 6",
+                        "source": "def double(x):\n    return x * x",
+                    },
+                    {
+                        "misconception": "triples",
+                        "expect": "doubled",
+                        "source": "def double(x):\n    return 3 * x",
+                    },
+                ],
+            ),
+            cell("results = {}"),
+        ]
+    )
+
+
+@pytest.mark.slow
+def test_the_probes_catch_a_lenient_check_and_a_vague_message(
+    course_data_dir, tmp_path
+):
+    """The harness itself: a wrong answer the check lets through is reported by name,
+    and so is a rejection whose message does not name the misconception."""
+    nb = tiny_chapter()
+    run = execution.execute_under_nbval(
+        instrument(nb, tmp_path / "record.json"),
+        course_data_dir,
+        tmp_path / "record.json",
+    )
+    assert run.record is not None, run.failure()
+    problems = check_problems(nb, run.record["checks"])
+    assert len(problems) == 2, problems
+    assert "lets through wrong answer 1 (adds 3 instead of doubling)" in problems[0]
+    assert "wrong answer 3 (triples) but its message does not name it" in problems[1]
