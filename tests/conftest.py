@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import instrument
 
+from harness import instrument
 from tools import course, execution
 
 

@@ -11,8 +11,8 @@ test`.
 from __future__ import annotations
 
 import pytest
-from harness import chapter_params
 
+from harness import chapter_params
 from tools import course
 
 

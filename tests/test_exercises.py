@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from harness import chapter_params, instrument, wrong_answers
 
+from harness import chapter_params, instrument, wrong_answers
 from tools import course, execution
 
 MIN_EXERCISES = 5

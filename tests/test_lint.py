@@ -13,10 +13,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-import example_chapter
 import nbformat
 import pytest
 
+import example_chapter
 from tools import course
 
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which(

@@ -11,6 +11,7 @@ conftest).
 from __future__ import annotations
 
 import pytest
+
 from harness import chapter_params
 
 

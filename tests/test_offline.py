@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import papermill
 import pytest
-from harness import CHAPTERS
 
+from harness import CHAPTERS
 from tools import course, execution
 
 MAX_SECONDS = 30

@@ -9,10 +9,10 @@ import json
 import re
 import unicodedata
 
-import example_chapter
 import nbformat
 import pytest
 
+import example_chapter
 from tools import course, sync_pages
 
 CHAPTERS = course.chapter_paths()

@@ -11,10 +11,10 @@ import io
 import subprocess
 import tokenize
 
-import example_chapter
 import nbformat
 import pytest
 
+import example_chapter
 from harness import CHAPTERS, chapter_params
 from tools import course, sync_pages
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import chapter_params
 
+from harness import chapter_params
 from tools import course
 
 MAX_OUTPUT_LINES = 40
