@@ -23,7 +23,7 @@ def validate(*paths) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
          *map(str, paths)],
-        capture_output=True, text=True, timeout=120,
+        check=False, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -73,7 +73,8 @@ def test_scheduled_checks_open_an_issue_on_failure(name):
 
 def test_colab_script_is_valid_bash():
     script = course.REPO_ROOT / ".github" / "colab" / "run_chapters.sh"
-    run = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    run = subprocess.run(["bash", "-n", str(script)], check=False, capture_output=True,
+                         text=True)
     assert run.returncode == 0, run.stderr
 
 
