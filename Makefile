@@ -79,3 +79,29 @@ $(INSTALLED): requirements.txt requirements-colab.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $(INSTALLED)
+
+# --- The newest releases -----------------------------------------------------------------
+# requirements-colab.txt pins the notebook packages to Colab's versions. test-newest runs the
+# chapters again in .venv-newest with the newest release of each of those packages (upgraded
+# on every run) and the test tools pinned as in requirements.txt, so a coming break shows
+# before Colab moves. One chapter: make test-newest CHAPTERS=01_tensors
+NEWEST_VENV := .venv-newest
+NEWEST_BIN := $(NEWEST_VENV)/bin
+NOTEBOOK_PACKAGES = $(shell sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' requirements-colab.txt)
+NEWEST_EMPTY :=
+NEWEST_SPACE := $(NEWEST_EMPTY) $(NEWEST_EMPTY)
+
+.PHONY: test-newest
+
+## test-newest: run the chapters (nbval, claims, exercises) with the newest notebook packages
+test-newest:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; run make PYTHON=python3.11 ...")'
+	@test -x $(NEWEST_BIN)/python || $(PYTHON) -m venv $(NEWEST_VENV)
+	grep -v '^-r' requirements.txt > $(NEWEST_VENV)/requirements-tools.txt
+	$(NEWEST_BIN)/python -m pip install --disable-pip-version-check --upgrade \
+		-r $(NEWEST_VENV)/requirements-tools.txt $(NOTEBOOK_PACKAGES)
+	@echo "Notebook packages in $(NEWEST_VENV) (Python $$($(NEWEST_BIN)/python -c 'import platform; print(platform.python_version())')):"
+	@$(NEWEST_BIN)/python -m pip list --disable-pip-version-check --format=freeze \
+		| grep -iE '^($(subst $(NEWEST_SPACE),|,$(strip $(NOTEBOOK_PACKAGES))))=='
+	$(NEWEST_BIN)/python -m pytest -m slow tests/test_nbval.py tests/test_execution.py \
+		tests/test_exercises.py $(if $(CHAPTERS),-k "$(subst $(NEWEST_SPACE), or ,$(strip $(CHAPTERS)))")
