@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -50,6 +51,13 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def root_page(site: Path) -> str:
+    """The single page: Jupyter Book's index.html only redirects to the root document."""
+    index = (site / "index.html").read_text(encoding="utf-8")
+    refresh = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', index)
+    return refresh.group(1) if refresh else "index.html"
+
+
 def print_pdf(site: Path, output: Path) -> Path:
     from playwright.sync_api import sync_playwright
 
@@ -62,8 +70,12 @@ def print_pdf(site: Path, output: Path) -> Path:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
             context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+            # The single page links its assets relative to the site's root (_static/, _images/), so
+            # it is served from there.
+            single = (site / root_page(site)).read_text(encoding="utf-8")
+            context.route(f"{url}/book.html", lambda r: r.fulfill(body=single, content_type="text/html; charset=utf-8"))
             page = context.new_page()
-            page.goto(f"{url}/index.html", wait_until="load")
+            page.goto(f"{url}/book.html", wait_until="load")
             page.evaluate("document.fonts.ready")
             page.evaluate(PREPARE)
             page.emulate_media(media="print")
