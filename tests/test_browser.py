@@ -354,8 +354,8 @@ def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
                 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) {
               const code = block.querySelector('pre');
               out.push(`cell ${i + 1} (${block.closest('section[id]')?.id}): `
-                       + `${e.scrollWidth - e.clientWidth} px too wide in ${e.tagName.toLowerCase()}.`
-                       + `${[...e.classList].join('.')}, starting ${JSON.stringify((code?.textContent || '').slice(0, 60))}`);
+                       + `${e.scrollWidth - e.clientWidth} px too wide in its ${e.closest('.cell_output') ? 'output' : 'code'}, `
+                       + `the cell starting ${JSON.stringify((code?.textContent || '').slice(0, 60))}`);
               break;
             }
           }

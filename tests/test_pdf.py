@@ -80,6 +80,6 @@ def test_site_links_to_the_pdf(pdf, tmp_path_factory):
     assert (html / course_html.PDF_NAME).read_bytes() == pdf.read_bytes(), "the site does not hold the PDF"
     for page in course.toc_files():
         text = (html / f"{page}.html").read_text(encoding="utf-8")
-        href = re.search(rf'class="course-pdf-link"><a [^>]*href="([^"]*{re.escape(course_html.PDF_NAME)})"', text)
+        href = re.search(rf'class="course-pdf-link" aria-label="The book as a PDF"><a [^>]*href="([^"]*{re.escape(course_html.PDF_NAME)})"', text)
         assert href, f"{page}: no link to the PDF"
         assert ((html / page).parent / href.group(1)).resolve() == (html / course_html.PDF_NAME).resolve(), href.group(1)
