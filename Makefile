@@ -9,12 +9,19 @@ BUILD_DIR := _build/html
 # The browser tests drive Debian's Chromium (a driver's own browser download cannot work offline).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: book test check seeds browser linkcheck notebooks pages benchmark student-copies grade serve clean
+.PHONY: book pdf test check seeds browser linkcheck notebooks pages benchmark student-copies grade serve clean
 
 ## book: build the website into _build/html (zero warnings allowed)
 book: $(INSTALLED)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The website is in $(CURDIR)/$(BUILD_DIR)/index.html (preview it with: make serve)"
+
+## pdf: the whole book as one PDF, printed from the single-page build by Debian's Chromium; the site then links to it
+pdf: $(INSTALLED) browser
+	$(BIN)/jupyter-book build . --builder singlehtml
+	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python book/_ext/print_pdf.py _build/singlehtml _build/pdf/hands-on-pytorch.pdf
+	$(BIN)/jupyter-book build . -W -n --keep-going --all
+	@echo "The PDF is $(CURDIR)/_build/pdf/hands-on-pytorch.pdf; the website in $(BUILD_DIR) links to it"
 
 ## test: run every test (the command CI runs)
 test: $(INSTALLED) browser
@@ -28,14 +35,17 @@ check: $(INSTALLED)
 seeds: $(INSTALLED)
 	$(BIN)/python tools/seeds.py $(CHAPTERS)
 
-## browser: make sure the browser tests' Chromium is there (Debian's package; installs it when run as root)
+## browser: make sure the browser tests' Chromium and a CJK font are there (Debian's packages; installs them when run as root)
+# fonts-noto-cjk: without a CJK font Chromium draws the errata's Chinese quotes as empty boxes,
+# in the screenshots and in the PDF, and the test that they render (test_browser.py) fails.
+# poppler-utils: pdftotext and pdfimages, with which tests/test_pdf.py reads the PDF.
 browser:
-	@if [ -x "$(CHROMIUM)" ]; then :; \
+	@if [ -x "$(CHROMIUM)" ] && command -v pdftotext >/dev/null && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "The browser tests drive Debian's Chromium; installing it: apt-get install chromium"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "The browser tests drive Debian's Chromium and need a CJK font; installing them: apt-get install chromium fonts-noto-cjk poppler-utils"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	else \
-		echo "The browser tests need Chromium at $(CHROMIUM). Install it (Debian/Ubuntu: sudo apt-get install chromium)" >&2; \
+		echo "The browser tests need Chromium at $(CHROMIUM) and a CJK font. Install them (Debian/Ubuntu: sudo apt-get install chromium fonts-noto-cjk poppler-utils)" >&2; \
 		echo "or point at another Chromium/Chrome: make test CHROMIUM=/path/to/chrome" >&2; exit 1; \
 	fi
 

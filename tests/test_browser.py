@@ -9,6 +9,7 @@ import functools
 import http.server
 import io
 import os
+import re
 import threading
 import urllib.parse
 from pathlib import Path
@@ -197,3 +198,172 @@ def test_phone_has_no_horizontal_scrolling(page_name, visit):
 def luminance(css_color: str) -> float:
     values = [float(v) for v in css_color[css_color.index("(") + 1:-1].split(",")[:3]]
     return sum(w * v / 255 for w, v in zip((0.2126, 0.7152, 0.0722), values))
+
+
+# --- Issue 24: accessibility (axe-core), scripts, one search, code that fits -------------------
+
+PAGES = course.toc_files() + ["search"]
+WIDE = {"width": 1280, "height": 900}
+VIEWPORTS = {"phone": PHONE, "1280": WIDE, "1600": {"width": 1600, "height": 900}}
+CODE_COLUMN_CHARS = 88  # ruff's line length (pyproject.toml): what the content column holds at 1280 px
+
+
+def chapter_notebook(page_name: str):
+    """The notebook a page is built from, or None for the pages around the chapters."""
+    path = course.REPO_ROOT / f"{page_name}.ipynb"
+    return course.read_notebook(path) if page_name.startswith("notebooks/") and path.is_file() else None
+
+
+def blank_glance_header(page_name: str) -> bool:
+    """The chapter's "at a glance" table still has the blank header row `| | |`.
+
+    tools/course.render_chapter_info writes that cell; once it writes a real header row and the
+    notebook is regenerated, this is False and what depends on it goes with it.
+    """
+    nb = chapter_notebook(page_name)
+    return nb is not None and any(course.TAG_CHAPTER_INFO in course.tags(c) and c.source.startswith("| | |")
+                                  for c in nb.cells)
+
+
+# axe-core 4.12.1 over the 16 pages of the table of contents, light and dark (violations x page x mode),
+# measured 2026-11-29: before issue 24, critical 2 (aria-required-children: the references' citation
+# list), serious 0, moderate 32 (region: the sidebar's site title outside any landmark), minor 20
+# (aria-deprecated-role and aria-allowed-role: doc-biblioentry, 82 nodes each; empty-table-header:
+# 16). After: critical 0, serious 0, moderate 0, minor 16 (empty-table-header, accepted below).
+# axe-core's moderate and minor violations that remain, each with its reason and the pages it is
+# accepted on (a function of the page, computed from the sources, so the entry lapses when fixed).
+# Critical and serious violations are never accepted.
+AXE_ACCEPTED = {
+    "empty-table-header": (
+        ("the chapter's 'at a glance' table has a blank header row, written by "
+         "tools/course.render_chapter_info (owned by the lead; the change is proposed in issue 24)"),
+        blank_glance_header),
+}
+
+
+def axe_violations(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().run(page).response["violations"]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("page_name", PAGES)
+def test_axe_finds_no_accessibility_violations(page_name, mode, visit):
+    """axe-core (bundled by axe-playwright-python, run offline) on every page, light and dark."""
+    v = visit(viewport=WIDE, color_scheme=mode)
+    page = v.open(page_name)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.dataset.theme") == mode
+    found = [f"{x['impact']}: {x['id']} ({x['help']}) at {[n['target'] for n in x['nodes']][:3]}"
+             for x in axe_violations(page)
+             if not (x["impact"] in ("moderate", "minor") and x["id"] in AXE_ACCEPTED
+                     and AXE_ACCEPTED[x["id"]][1](page_name))]
+    assert not found, f"{page_name} ({mode}): axe-core finds\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_one_search_entry_point_per_page(viewport, visit):
+    """Every page offers exactly one visible way into search, on a phone and at 1280 and 1600 px."""
+    v = visit(viewport=VIEWPORTS[viewport], **({"is_mobile": True, "has_touch": True} if viewport == "phone" else {}))
+    wrong = {}
+    for page_name in course.toc_files():
+        page = v.open(page_name)
+        visible = page.evaluate("""() => [...document.querySelectorAll(
+              '.search-button__button, form.bd-search, input[type=search], a[href$="search.html"]')]
+            .filter(e => !e.closest('dialog') && e.checkVisibility({visibilityProperty: true})
+                         && e.getBoundingClientRect().width > 0)
+            .map(e => (e.closest('[id]') || {id: '?'}).id + ' ' + e.className)""")
+        if len(visible) != 1:
+            wrong[page_name] = visible
+            screenshot(page, page_name.replace("/", "__") + f"-search-{viewport}")
+    assert not wrong, f"pages without exactly one search entry point at {viewport}: {wrong}"
+
+
+HAN = "[\u4e00-\u9fff]"
+
+
+def test_chinese_quotes_render_with_a_cjk_font(visit):
+    """The errata's Chinese quotes are drawn with a CJK font, not as empty boxes.
+
+    Chromium reports which installed fonts drew a node's glyphs (DevTools' CSS.getPlatformFontsForNode);
+    a CJK font must draw the Han characters, each of them as wide as the font size (a full-width
+    ideograph; a missing-glyph box is narrower). Needs Debian's fonts-noto-cjk (`make browser`).
+    """
+    v = visit(viewport=WIDE)
+    page = v.open("book/errata")
+    cell = page.locator("td", has_text="「").first
+    quote = cell.evaluate(r"td => (td.textContent.match(/「([^」]+)」/) || [])[1] || ''")
+    assert re.search(HAN, quote), f"no Chinese quote on the errata page: {quote!r}"
+    family = cell.evaluate("td => getComputedStyle(td).fontFamily")
+    assert "CJK" in family, f"the site's font stack names no CJK font: {family}"
+
+    cdp = v.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    cell.evaluate("td => td.setAttribute('data-cjk-probe', '')")
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    han = len(re.findall(HAN, cell.inner_text()))
+    cjk_glyphs = sum(f["glyphCount"] for f in fonts if re.search(r"CJK|Han|PingFang|YaHei|Hiragino", f["familyName"]))
+    screenshot(cell, "book__errata-chinese-quote")
+    assert cjk_glyphs >= han, f"{han} Han characters, {cjk_glyphs} drawn by a CJK font; fonts used: {fonts}"
+
+    widths = cell.evaluate(r"""td => {
+        const size = parseFloat(getComputedStyle(td).fontSize), out = [];
+        const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode())
+          for (let i = 0; i < n.data.length; i++)
+            if (/[\u4e00-\u9fff]/.test(n.data[i])) {
+              const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+              out.push(r.getBoundingClientRect().width / size);
+            }
+        return out; }""")
+    assert widths and all(0.9 <= w <= 1.1 for w in widths), f"Han glyph widths in em (1.0 expected): {widths}"
+
+
+def longest_line(nb) -> int:
+    """The longest line of code or of text output the notebook shows."""
+    lines = []
+    for cell in course.code_cells(nb):
+        lines += cell.source.splitlines()
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+            lines += ("".join(text) if isinstance(text, list) else text).splitlines()
+    return max(map(len, lines), default=0)
+
+
+def code_fit_params():
+    for page_name in PAGES:
+        nb = chapter_notebook(page_name)
+        over = nb is not None and longest_line(nb) > CODE_COLUMN_CHARS
+        marks = [pytest.mark.xfail(strict=True, reason=f"lines over {CODE_COLUMN_CHARS} characters "
+                                   "until the chapter's issue shortens them")] if over else []
+        yield pytest.param(page_name, marks=marks, id=page_name)
+
+
+@pytest.mark.parametrize("page_name", list(code_fit_params()))
+def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
+    """No code cell or output needs a sideways scroll at 1280 px (solutions opened)."""
+    v = visit(viewport=WIDE)
+    page = v.open(page_name)
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    over = page.evaluate("""() => {
+        const blocks = [...document.querySelectorAll('article .cell, article div.highlight')]
+          .filter(b => !b.parentElement.closest('.cell'));
+        const out = [];
+        blocks.forEach((block, i) => {
+          for (const e of [block, ...block.querySelectorAll('*')]) {
+            if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth
+                && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) {
+              const code = block.querySelector('pre');
+              out.push(`cell ${i + 1} (${block.closest('section[id]')?.id}): `
+                       + `${e.scrollWidth - e.clientWidth} px too wide in its ${e.closest('.cell_output') ? 'output' : 'code'}, `
+                       + `the cell starting ${JSON.stringify((code?.textContent || '').slice(0, 60))}`);
+              break;
+            }
+          }
+        });
+        return out; }""")
+    assert not over, f"{page_name}: {len(over)} code cells or outputs scroll sideways at 1280 px:\n" + "\n".join(over)

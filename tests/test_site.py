@@ -113,3 +113,33 @@ def test_internal_links_and_anchors_resolve(built_site):
                 if target_file not in ids_of:
                     ids_of[target_file] = set(re.findall(r'\bid="([^"]+)"', target_file.read_text(encoding="utf-8")))
                 assert anchor in ids_of[target_file], f"{page}: {href} points to a missing section"
+
+
+GLANCE_HEADER = ["Estimated time", "Prerequisites", "GPU"]
+
+
+def glance_params():
+    """Chapters whose "at a glance" cell still has the blank header row `| | |` are expected failures.
+
+    The cell is written by tools/course.render_chapter_info; issue 24 proposes the header row
+    GLANCE_HEADER with the values in one row below it. Once a notebook is regenerated with it,
+    its mark goes (strict: a pass while marked fails).
+    """
+    for path in course.chapter_paths():
+        nb = course.read_notebook(path)
+        blank = any(course.TAG_CHAPTER_INFO in course.tags(c) and c.source.startswith("| | |") for c in nb.cells)
+        marks = [pytest.mark.xfail(strict=True, reason="blank header row until render_chapter_info changes")] if blank else []
+        yield pytest.param(path, marks=marks, id=path.stem)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", list(glance_params()))
+def test_at_a_glance_table_has_a_real_header_row(path, built_site):
+    """The "at a glance" table says what each column is (axe-core: no `empty-table-header`)."""
+    page = (built_site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+    tables = re.findall(r"<table.*?</table>", page, re.DOTALL)
+    glance = [t for t in tables if "Estimated time" in t]
+    assert glance, "no 'at a glance' table"
+    header = re.search(r"<thead>(.*?)</thead>", glance[0], re.DOTALL)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<th[^>]*>(.*?)</th>", header.group(1) if header else "", re.DOTALL)]
+    assert cells == GLANCE_HEADER, f"the table's header row is {cells}"
