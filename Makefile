@@ -60,6 +60,7 @@ notebooks: $(INSTALLED)
 
 ## pages: regenerate the chapter map, syllabus and version table from the notebooks' metadata
 pages: $(INSTALLED)
+	$(BIN)/python tools/run_notebooks.py --refresh-only $(CHAPTERS)
 	$(BIN)/python tools/sync_pages.py
 
 ## benchmark: time every chapter, median of 3 fresh runs (writes book/benchmarks/)

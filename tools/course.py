@@ -196,11 +196,10 @@ def render_chapter_info(meta: dict) -> str:
         "yes": "strongly recommended",
     }
     lines = [
-        "| | |",
-        "|---|---|",
-        f"| **Estimated time** | about {meta['minutes']} minutes |",
-        f"| **Prerequisites** | {meta['prerequisites']} |",
-        f"| **GPU** | {gpu[meta['gpu']]} |",
+        "| Estimated time | Prerequisites | GPU |",
+        "|---|---|---|",
+        f"| about {meta['minutes']} minutes | {meta['prerequisites']} "
+        f"| {gpu[meta['gpu']]} |",
         "",
         "**Learning objectives.** By the end of this chapter you can:",
         "",

@@ -1,6 +1,6 @@
 """Execute chapter notebooks top to bottom with papermill; store their outputs in place.
 
-Usage: python tools/run_notebooks.py [01_tensors ...]   (no argument: every chapter)
+Usage: python tools/run_notebooks.py [--refresh-only] [01_tensors ...]   (default: all)
 
 Before executing, what is generated is refreshed: the Colab badge (from _config.yml),
 the
@@ -78,11 +78,29 @@ def main() -> int:
     parser.add_argument(
         "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
     )
+    parser.add_argument(
+        "--refresh-only",
+        action="store_true",
+        help="refresh what is generated (badge, time, at a glance, hidden solutions) "
+        "without executing; fails if that changes code, which needs a new execution",
+    )
     args = parser.parse_args()
     try:
         paths = course.select_chapters(args.chapters)
     except ValueError as error:
         parser.error(str(error))
+    if args.refresh_only:
+        for path in paths:
+            nb = course.read_notebook(path)
+            executed = course.chapter_meta(nb).get("executed_code_sha256")
+            refresh_generated(nb, path)
+            if course.code_hash(nb) != executed:
+                parser.error(
+                    f"{path.name}: its code changed; run it without --refresh-only"
+                )
+            course.write_notebook(nb, path)
+            print(f"refreshed {path.name}")
+        return 0
     data_dir = execution.prepare_data_dir()
     for path in paths:
         print(f"executing {path.name} ...", flush=True)
