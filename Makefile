@@ -19,7 +19,7 @@ book: $(INSTALLED)
 ## pdf: the whole book as one PDF, printed from the single-page build by Debian's Chromium; the site then links to it
 pdf: $(INSTALLED) browser
 	$(BIN)/jupyter-book build . --builder singlehtml
-	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python book/_ext/print_pdf.py _build/singlehtml _build/pdf/hands-on-pytorch.pdf
+	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python tools/print_pdf.py _build/singlehtml _build/pdf/hands-on-pytorch.pdf
 	$(BIN)/jupyter-book build . -W -n --keep-going --all
 	@echo "The PDF is $(CURDIR)/_build/pdf/hands-on-pytorch.pdf; the website in $(BUILD_DIR) links to it"
 

@@ -1,8 +1,11 @@
-"""The built site, served on localhost and used in headless Chromium the way readers use it.
+"""The built site, served on localhost, used in headless Chromium as readers use it.
 
-Needs Chromium (Debian's `chromium` package; `make test` installs it when run as root) at
-/usr/bin/chromium or at the path in COURSE_CHROMIUM. Screenshots go to test-artifacts/screenshots/.
+Needs Chromium (Debian's `chromium` package; `make test` installs it when run as root)
+at
+/usr/bin/chromium or at the path in COURSE_CHROMIUM. Screenshots go to
+test-artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,8 +26,15 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = course.REPO_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 # A search term per chapter that its page (and few others) contains.
 PHONE = {"width": 375, "height": 740}
 TEXT_PAGES = ["book/intro", "book/setup"]
@@ -48,18 +58,23 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: install Debian's `chromium` package "
-                    "(`make test` does so when run as root) or set COURSE_CHROMIUM to its path")
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: "
+            "install Debian's `chromium` package "
+            "(`make test` does so when run as root) or set COURSE_CHROMIUM to its path"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
+        )
         yield browser
         browser.close()
 
 
 class Visit:
-    """A page opened in a fresh context, with its console errors and failed local requests."""
+    """A page opened in a fresh context, with its console errors and failed requests."""
 
     def __init__(self, browser, site_url: str, **context_options):
         self.site_url = site_url
@@ -71,20 +86,38 @@ class Visit:
         self.context.route("**/*", self._route)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})")
-                     if r.url.startswith(site_url) else None)
-        self.page.on("response", lambda r: self.failed.append(f"{r.url} ({r.status})")
-                     if r.url.startswith(site_url) and r.status >= 400 else None)
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                self.failed.append(f"{r.url} ({r.failure})")
+                if r.url.startswith(site_url)
+                else None
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                self.failed.append(f"{r.url} ({r.status})")
+                if r.url.startswith(site_url) and r.status >= 400
+                else None
+            ),
+        )
 
     def _console(self, message):
-        """Console errors count, except the failed loads of the external requests dropped below."""
-        dropped = message.text.startswith("Failed to load resource") and not message.location.get("url", "").startswith(self.site_url)
+        """Console errors count, except failed loads of dropped external requests."""
+        dropped = message.text.startswith(
+            "Failed to load resource"
+        ) and not message.location.get("url", "").startswith(self.site_url)
         if message.type == "error" and not dropped:
-            self.console_errors.append(f"{message.text} ({message.location.get('url')})")
+            self.console_errors.append(
+                f"{message.text} ({message.location.get('url')})"
+            )
 
     def _route(self, route):
-        """Local requests go through; the network is not there, so external ones are noted and dropped."""
-        if route.request.url.startswith(self.site_url) or route.request.url.startswith("data:"):
+        """Local requests go through; external ones (no network) are noted, dropped."""
+        if route.request.url.startswith(self.site_url) or route.request.url.startswith(
+            "data:"
+        ):
             route.continue_()
         else:
             self.external.append(route.request.url)
@@ -123,29 +156,42 @@ def test_page_loads_without_errors_or_missing_assets(page, visit):
     loaded = v.open(page)
     loaded.wait_for_load_state("networkidle")
     images = loaded.eval_on_selector_all(
-        "img", "imgs => imgs.filter(i => i.src.startsWith(location.origin) && !(i.complete && i.naturalWidth > 0))"
-               ".map(i => i.src)")
+        "img",
+        "imgs => imgs.filter(i => i.src.startsWith(location.origin)"
+        " && !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.src)",
+    )
     screenshot(loaded, page.replace("/", "__"))
     assert not v.failed, f"missing assets: {v.failed}"
     assert not images, f"images that did not load: {images}"
     assert not v.console_errors, f"console errors: {v.console_errors}"
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in course.chapter_paths()])
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, id=p.stem) for p in course.chapter_paths()]
+)
 def test_chapter_buttons_solutions_and_figures(path, visit):
     v = visit(viewport={"width": 1280, "height": 900})
     page = v.open(f"notebooks/{path.stem}")
 
     colab = page.eval_on_selector_all(
-        "a[href^='https://colab.research.google.com/github/']", "links => links.map(a => a.href)")
+        "a[href^='https://colab.research.google.com/github/']",
+        "links => links.map(a => a.href)",
+    )
     assert colab and set(colab) == {course.colab_url(path)}, f"Colab links: {colab}"
     repo_file = course.colab_url(path).split("/blob/main/", 1)[1]
-    assert (course.REPO_ROOT / repo_file).is_file(), f"the Colab link names {repo_file}, which does not exist"
+    assert (course.REPO_ROOT / repo_file).is_file(), (
+        f"the Colab link names {repo_file}, which does not exist"
+    )
 
-    download = page.eval_on_selector_all(f"a[href$='_sources/notebooks/{path.name}']", "links => links.map(a => a.href)")
+    download = page.eval_on_selector_all(
+        f"a[href$='_sources/notebooks/{path.name}']", "links => links.map(a => a.href)"
+    )
     assert download, "no download button for the notebook"
     fetched = page.request.get(download[0])
-    assert fetched.status == 200 and fetched.json()["cells"], "the download does not give the notebook"
+    assert fetched.status == 200 and fetched.json()["cells"], (
+        "the download does not give the notebook"
+    )
 
     solution = page.locator(".tag_exercise-solution").first
     code = solution.locator(".cell_input")
@@ -153,13 +199,21 @@ def test_chapter_buttons_solutions_and_figures(path, visit):
     solution.locator("summary").first.click()
     code.wait_for(state="visible", timeout=5000)
 
-    n_figures = sum(1 for c in course.code_cells(course.read_notebook(path))
-                    for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
-    shown = page.eval_on_selector_all(".cell_output img", "imgs => imgs.filter(i => i.naturalWidth > 0).length")
+    n_figures = sum(
+        1
+        for c in course.code_cells(course.read_notebook(path))
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    )
+    shown = page.eval_on_selector_all(
+        ".cell_output img", "imgs => imgs.filter(i => i.naturalWidth > 0).length"
+    )
     assert shown == n_figures, f"{shown} figures shown, the notebook has {n_figures}"
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in course.chapter_paths()])
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, id=p.stem) for p in course.chapter_paths()]
+)
 def test_search_finds_every_chapter_by_its_title(path, visit, site_url):
     title = course.chapter_meta(course.read_notebook(path))["title"]
     page = visit().page
@@ -182,8 +236,12 @@ def test_dark_mode_toggles_and_figures_stay_legible(visit):
     figure.scroll_into_view_if_needed()
     screenshot(page, "notebooks__01_tensors-dark")
     pixels = Image.open(io.BytesIO(figure.screenshot())).convert("L")
-    corner = pixels.crop((0, 0, 12, 12))  # the figure's own background, outside the axes
-    assert ImageStat.Stat(corner).mean[0] > 150, "the figure's background is dark: black axes would vanish"
+    corner = pixels.crop(
+        (0, 0, 12, 12)
+    )  # the figure's own background, outside the axes
+    assert ImageStat.Stat(corner).mean[0] > 150, (
+        "the figure's background is dark: black axes would vanish"
+    )
 
 
 @pytest.mark.parametrize("page_name", TEXT_PAGES)
@@ -196,48 +254,68 @@ def test_phone_has_no_horizontal_scrolling(page_name, visit):
 
 
 def luminance(css_color: str) -> float:
-    values = [float(v) for v in css_color[css_color.index("(") + 1:-1].split(",")[:3]]
+    values = [float(v) for v in css_color[css_color.index("(") + 1 : -1].split(",")[:3]]
     return sum(w * v / 255 for w, v in zip((0.2126, 0.7152, 0.0722), values))
 
 
-# --- Issue 24: accessibility (axe-core), scripts, one search, code that fits -------------------
+# --- Issue 24: accessibility (axe-core), scripts, one search, code that fits
+# -------------------
 
 PAGES = course.toc_files() + ["search"]
 WIDE = {"width": 1280, "height": 900}
 VIEWPORTS = {"phone": PHONE, "1280": WIDE, "1600": {"width": 1600, "height": 900}}
-CODE_COLUMN_CHARS = 88  # ruff's line length (pyproject.toml): what the content column holds at 1280 px
+CODE_COLUMN_CHARS = (
+    88  # ruff's line length (pyproject.toml): what the content column holds at 1280 px
+)
 
 
 def chapter_notebook(page_name: str):
     """The notebook a page is built from, or None for the pages around the chapters."""
     path = course.REPO_ROOT / f"{page_name}.ipynb"
-    return course.read_notebook(path) if page_name.startswith("notebooks/") and path.is_file() else None
+    return (
+        course.read_notebook(path)
+        if page_name.startswith("notebooks/") and path.is_file()
+        else None
+    )
 
 
 def blank_glance_header(page_name: str) -> bool:
     """The chapter's "at a glance" table still has the blank header row `| | |`.
 
-    tools/course.render_chapter_info writes that cell; once it writes a real header row and the
+    tools/course.render_chapter_info writes that cell; once it writes a real header row
+    and the
     notebook is regenerated, this is False and what depends on it goes with it.
     """
     nb = chapter_notebook(page_name)
-    return nb is not None and any(course.TAG_CHAPTER_INFO in course.tags(c) and c.source.startswith("| | |")
-                                  for c in nb.cells)
+    return nb is not None and any(
+        course.TAG_CHAPTER_INFO in course.tags(c) and c.source.startswith("| | |")
+        for c in nb.cells
+    )
 
 
-# axe-core 4.12.1 over the 16 pages of the table of contents, light and dark (violations x page x mode),
-# measured 2026-11-29: before issue 24, critical 2 (aria-required-children: the references' citation
-# list), serious 0, moderate 32 (region: the sidebar's site title outside any landmark), minor 20
-# (aria-deprecated-role and aria-allowed-role: doc-biblioentry, 82 nodes each; empty-table-header:
-# 16). After: critical 0, serious 0, moderate 0, minor 16 (empty-table-header, accepted below).
-# axe-core's moderate and minor violations that remain, each with its reason and the pages it is
-# accepted on (a function of the page, computed from the sources, so the entry lapses when fixed).
+# axe-core 4.12.1 over the 16 pages of the table of contents, light and dark (violations
+# x page x mode),
+# measured 2026-11-29: before issue 24, critical 2 (aria-required-children: the
+# references' citation
+# list), serious 0, moderate 32 (region: the sidebar's site title outside any landmark),
+# minor 20
+# (aria-deprecated-role and aria-allowed-role: doc-biblioentry, 82 nodes each;
+# empty-table-header:
+# 16). After: critical 0, serious 0, moderate 0, minor 16 (empty-table-header, accepted
+# below).
+# axe-core's moderate and minor violations that remain, each with its reason and the
+# pages it is
+# accepted on (a function of the page, computed from the sources, so the entry lapses
+# when fixed).
 # Critical and serious violations are never accepted.
 AXE_ACCEPTED = {
     "empty-table-header": (
-        ("the chapter's 'at a glance' table has a blank header row, written by "
-         "tools/course.render_chapter_info (owned by the lead; the change is proposed in issue 24)"),
-        blank_glance_header),
+        (
+            "the chapter's 'at a glance' table has a blank header row, written by "
+            "tools/course.render_chapter_info"
+        ),
+        blank_glance_header,
+    ),
 }
 
 
@@ -250,34 +328,47 @@ def axe_violations(page) -> list[dict]:
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("page_name", PAGES)
 def test_axe_finds_no_accessibility_violations(page_name, mode, visit):
-    """axe-core (bundled by axe-playwright-python, run offline) on every page, light and dark."""
+    """axe-core (from axe-playwright-python, offline) on every page, light and dark."""
     v = visit(viewport=WIDE, color_scheme=mode)
     page = v.open(page_name)
     page.wait_for_load_state("networkidle")
     assert page.evaluate("document.documentElement.dataset.theme") == mode
-    found = [f"{x['impact']}: {x['id']} ({x['help']}) at {[n['target'] for n in x['nodes']][:3]}"
-             for x in axe_violations(page)
-             if not (x["impact"] in ("moderate", "minor") and x["id"] in AXE_ACCEPTED
-                     and AXE_ACCEPTED[x["id"]][1](page_name))]
+    found = [
+        f"{x['impact']}: {x['id']} ({x['help']}) "
+        f"at {[n['target'] for n in x['nodes']][:3]}"
+        for x in axe_violations(page)
+        if not (
+            x["impact"] in ("moderate", "minor")
+            and x["id"] in AXE_ACCEPTED
+            and AXE_ACCEPTED[x["id"]][1](page_name)
+        )
+    ]
     assert not found, f"{page_name} ({mode}): axe-core finds\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_one_search_entry_point_per_page(viewport, visit):
-    """Every page offers exactly one visible way into search, on a phone and at 1280 and 1600 px."""
-    v = visit(viewport=VIEWPORTS[viewport], **({"is_mobile": True, "has_touch": True} if viewport == "phone" else {}))
+    """Every page has one visible way into search, on a phone, at 1280 and 1600 px."""
+    v = visit(
+        viewport=VIEWPORTS[viewport],
+        **({"is_mobile": True, "has_touch": True} if viewport == "phone" else {}),
+    )
     wrong = {}
     for page_name in course.toc_files():
         page = v.open(page_name)
         visible = page.evaluate("""() => [...document.querySelectorAll(
-              '.search-button__button, form.bd-search, input[type=search], a[href$="search.html"]')]
-            .filter(e => !e.closest('dialog') && e.checkVisibility({visibilityProperty: true})
+              '.search-button__button, form.bd-search, input[type=search],
+              a[href$="search.html"]')]
+            .filter(e => !e.closest('dialog') && e.checkVisibility({visibilityProperty:
+            true})
                          && e.getBoundingClientRect().width > 0)
             .map(e => (e.closest('[id]') || {id: '?'}).id + ' ' + e.className)""")
         if len(visible) != 1:
             wrong[page_name] = visible
             screenshot(page, page_name.replace("/", "__") + f"-search-{viewport}")
-    assert not wrong, f"pages without exactly one search entry point at {viewport}: {wrong}"
+    assert not wrong, (
+        f"pages without exactly one search entry point at {viewport}: {wrong}"
+    )
 
 
 HAN = "[\u4e00-\u9fff]"
@@ -286,14 +377,19 @@ HAN = "[\u4e00-\u9fff]"
 def test_chinese_quotes_render_with_a_cjk_font(visit):
     """The errata's Chinese quotes are drawn with a CJK font, not as empty boxes.
 
-    Chromium reports which installed fonts drew a node's glyphs (DevTools' CSS.getPlatformFontsForNode);
-    a CJK font must draw the Han characters, each of them as wide as the font size (a full-width
-    ideograph; a missing-glyph box is narrower). Needs Debian's fonts-noto-cjk (`make browser`).
+    Chromium reports which installed fonts drew a node's glyphs (DevTools'
+    CSS.getPlatformFontsForNode);
+    a CJK font must draw the Han characters, each of them as wide as the font size (a
+    full-width
+    ideograph; a missing-glyph box is narrower). Needs Debian's fonts-noto-cjk (`make
+    browser`).
     """
     v = visit(viewport=WIDE)
     page = v.open("book/errata")
     cell = page.locator("td", has_text="「").first
-    quote = cell.evaluate(r"td => (td.textContent.match(/「([^」]+)」/) || [])[1] || ''")
+    quote = cell.evaluate(
+        r"td => (td.textContent.match(/「([^」]+)」/) || [])[1] || ''"
+    )
     assert re.search(HAN, quote), f"no Chinese quote on the errata page: {quote!r}"
     family = cell.evaluate("td => getComputedStyle(td).fontFamily")
     assert "CJK" in family, f"the site's font stack names no CJK font: {family}"
@@ -303,12 +399,20 @@ def test_chinese_quotes_render_with_a_cjk_font(visit):
     cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
     cell.evaluate("td => td.setAttribute('data-cjk-probe', '')")
-    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeId"]
+    node = cdp.send(
+        "DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"}
+    )["nodeId"]
     fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
     han = len(re.findall(HAN, cell.inner_text()))
-    cjk_glyphs = sum(f["glyphCount"] for f in fonts if re.search(r"CJK|Han|PingFang|YaHei|Hiragino", f["familyName"]))
+    cjk_glyphs = sum(
+        f["glyphCount"]
+        for f in fonts
+        if re.search(r"CJK|Han|PingFang|YaHei|Hiragino", f["familyName"])
+    )
     screenshot(cell, "book__errata-chinese-quote")
-    assert cjk_glyphs >= han, f"{han} Han characters, {cjk_glyphs} drawn by a CJK font; fonts used: {fonts}"
+    assert cjk_glyphs >= han, (
+        f"{han} Han characters, {cjk_glyphs} drawn by a CJK font; fonts used: {fonts}"
+    )
 
     widths = cell.evaluate(r"""td => {
         const size = parseFloat(getComputedStyle(td).fontSize), out = [];
@@ -320,7 +424,9 @@ def test_chinese_quotes_render_with_a_cjk_font(visit):
               out.push(r.getBoundingClientRect().width / size);
             }
         return out; }""")
-    assert widths and all(0.9 <= w <= 1.1 for w in widths), f"Han glyph widths in em (1.0 expected): {widths}"
+    assert widths and all(0.9 <= w <= 1.1 for w in widths), (
+        f"Han glyph widths in em (1.0 expected): {widths}"
+    )
 
 
 def longest_line(nb) -> int:
@@ -338,8 +444,17 @@ def code_fit_params():
     for page_name in PAGES:
         nb = chapter_notebook(page_name)
         over = nb is not None and longest_line(nb) > CODE_COLUMN_CHARS
-        marks = [pytest.mark.xfail(strict=True, reason=f"lines over {CODE_COLUMN_CHARS} characters "
-                                   "until the chapter's issue shortens them")] if over else []
+        marks = (
+            [
+                pytest.mark.xfail(
+                    strict=True,
+                    reason=f"lines over {CODE_COLUMN_CHARS} characters "
+                    "until the chapter's issue shortens them",
+                )
+            ]
+            if over
+            else []
+        )
         yield pytest.param(page_name, marks=marks, id=page_name)
 
 
@@ -350,7 +465,8 @@ def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
     page = v.open(page_name)
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     over = page.evaluate("""() => {
-        const blocks = [...document.querySelectorAll('article .cell, article div.highlight')]
+        const blocks = [...document.querySelectorAll('article .cell, article
+        div.highlight')]
           .filter(b => !b.parentElement.closest('.cell'));
         const out = [];
         blocks.forEach((block, i) => {
@@ -359,11 +475,16 @@ def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
                 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) {
               const code = block.querySelector('pre');
               out.push(`cell ${i + 1} (${block.closest('section[id]')?.id}): `
-                       + `${e.scrollWidth - e.clientWidth} px too wide in its ${e.closest('.cell_output') ? 'output' : 'code'}, `
-                       + `the cell starting ${JSON.stringify((code?.textContent || '').slice(0, 60))}`);
+                       + `${e.scrollWidth - e.clientWidth} px too wide in its
+                       ${e.closest('.cell_output') ? 'output' : 'code'}, `
+                       + `the cell starting ${JSON.stringify((code?.textContent ||
+                       '').slice(0, 60))}`);
               break;
             }
           }
         });
         return out; }""")
-    assert not over, f"{page_name}: {len(over)} code cells or outputs scroll sideways at 1280 px:\n" + "\n".join(over)
+    assert not over, (
+        f"{page_name}: {len(over)} code cells or outputs scroll sideways at 1280 px:\n"
+        + "\n".join(over)
+    )

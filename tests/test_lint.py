@@ -40,7 +40,9 @@ def ruff(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def lint_targets() -> list:
-    return [pytest.param("tools", id="tools"), pytest.param("tests", id="tests")] + [
+    return [
+        pytest.param(folder, id=folder) for folder in ("tools", "tests", "book/_ext")
+    ] + [
         pytest.param(f"notebooks/{path.name}", id=path.stem)
         for path in course.chapter_paths()
     ]

@@ -1,9 +1,12 @@
 """The GitHub workflow files validate against GitHub's workflow schema, offline.
 
-They cannot run here, so this is what keeps them trustworthy: check-jsonschema's vendored
+They cannot run here, so this is what keeps them trustworthy: check-jsonschema's
+vendored
 copy of the schema (`--builtin-schema vendor.github-workflows`, no network) catches a
-misspelt key, a wrong type or a missing `runs-on`; the self-test below proves that it does.
+misspelt key, a wrong type or a missing `runs-on`; the self-test below proves that it
+does.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,9 +24,18 @@ WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
 
 def validate(*paths) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *map(str, paths)],
-        check=False, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -34,11 +46,13 @@ def test_the_workflows_are_there():
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
 def test_workflow_matches_githubs_schema(path):
     run = validate(path)
-    assert run.returncode == 0, f"{path.name} does not validate:\n{run.stdout}\n{run.stderr}"
+    assert run.returncode == 0, (
+        f"{path.name} does not validate:\n{run.stdout}\n{run.stderr}"
+    )
 
 
 def test_the_schema_check_catches_a_misspelt_key(tmp_path):
-    """runs-on misspelt as run-on: the validator must reject it, or it checks nothing."""
+    """runs-on misspelt as run-on: the validator must reject it, or checks nothing."""
     text = (WORKFLOW_DIR / "ci.yml").read_text()
     assert "runs-on:" in text
     broken = tmp_path / "ci.yml"
@@ -53,7 +67,9 @@ def test_actions_are_pinned_to_a_major_version(path):
     for step in _steps(yaml.safe_load(path.read_text())):
         if "uses" in step:
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", step["uses"]), (
-                f"{path.name}: {step['uses']!r} is not pinned to a major version (owner/action@vN)")
+                f"{path.name}: {step['uses']!r} is not pinned to a major version "
+                "(owner/action@vN)"
+            )
 
 
 def test_ci_runs_what_the_readme_says():
@@ -64,7 +80,9 @@ def test_ci_runs_what_the_readme_says():
 @pytest.mark.parametrize("name", ["colab.yml", "linkcheck.yml"])
 def test_scheduled_checks_open_an_issue_on_failure(name):
     workflow = yaml.safe_load((WORKFLOW_DIR / name).read_text())
-    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as True
+    triggers = (
+        workflow[True] if True in workflow else workflow["on"]
+    )  # YAML 1.1 reads `on` as True
     assert "schedule" in triggers
     report = workflow["jobs"]["report"]
     assert report["if"] == "failure()" and report["permissions"] == {"issues": "write"}
@@ -73,8 +91,9 @@ def test_scheduled_checks_open_an_issue_on_failure(name):
 
 def test_colab_script_is_valid_bash():
     script = course.REPO_ROOT / ".github" / "colab" / "run_chapters.sh"
-    run = subprocess.run(["bash", "-n", str(script)], check=False, capture_output=True,
-                         text=True)
+    run = subprocess.run(
+        ["bash", "-n", str(script)], check=False, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
 
 
