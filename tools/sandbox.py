@@ -11,7 +11,8 @@ Boundaries (see also book/instructors.md):
     a short list of /etc files (no /etc/shadow, no SSH host keys), the CPU description in
     /sys, the Python installation and virtual environment, and the datasets folder. Nothing
     else: no home directory, no repository, no other submission, no submissions folder;
-  - /tmp is private, in memory, and is the working directory; it disappears with the kernel;
+  - /tmp (the working directory) and /dev/shm are private, in memory, size-limited, and
+    disappear with the kernel; everything else is read-only;
   - new namespaces for users, processes, IPC, host name and cgroups; no capabilities; no
     new user namespaces inside; a new session (no terminal injection); environment cleared;
   - limits (`Limits`): heap memory (RLIMIT_DATA), address space (RLIMIT_AS), processes and
@@ -174,20 +175,25 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
              "--ro-bind-try", "/sys/devices/system/node", "/sys/devices/system/node",
-             "--proc", "/proc", "--dev", "/dev"]
+             "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
+             "--size", str(limits.tmp_size), "--perms", "1777", "--tmpfs", "/dev/shm"]
     args += _python_mounts()
-    args += ["--size", str(limits.tmp_size), "--perms", "1777", "--tmpfs", "/tmp", "--dir", "/tmp/work", "--chdir", "/tmp/work",
-             "--bind", sockets_dir, sockets_dir]
+    args += ["--size", str(limits.tmp_size), "--perms", "1777", "--tmpfs", "/tmp",
+             "--dir", "/tmp/work", "--chdir", "/tmp/work", "--bind", sockets_dir, sockets_dir]
     data_dir = os.environ.get("COURSE_DATA_DIR")
     if data_dir and Path(data_dir).is_dir():
+        data_dir = os.path.abspath(data_dir)
         args += ["--ro-bind", os.path.realpath(data_dir), data_dir]
     fonts = matplotlib_cache()
     for name in os.listdir(fonts) if fonts else []:
         if name.startswith("fontlist") and name.endswith(".json"):
             args += ["--ro-bind", os.path.join(fonts, name), f"{MATPLOTLIB_DIR}/{name}"]
+    args += ["--remount-ro", "/"]  # the sandbox's root (an unbounded tmpfs) stays empty
     environment = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/local/bin:/usr/bin:/bin",
                    "LANG": "C.UTF-8", "MPLCONFIGDIR": MATPLOTLIB_DIR}
     environment.update({k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ})
+    if data_dir:
+        environment["COURSE_DATA_DIR"] = data_dir
     for key, value in environment.items():
         args += ["--setenv", key, value]
     return args
