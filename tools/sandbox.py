@@ -36,7 +36,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -220,10 +220,10 @@ def remove_cgroup(name: str) -> None:
             pass
 
 
-def kernel_manager_class(limits: Limits) -> type[KernelManager]:
+def kernel_manager_class(limits: Limits) -> type[AsyncKernelManager]:
     """A jupyter_client KernelManager that starts its kernel in the sandbox (for nbclient)."""
 
-    class SandboxedKernelManager(KernelManager):
+    class SandboxedKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
