@@ -56,8 +56,9 @@ def with_answers(nb, sources: dict[str, str]):
 
 
 SECRET = f"INSTRUCTOR-SECRET-{uuid.uuid4().hex}"
-# Limits of the grading run below: the memory hog and the endless submission meet them soon.
-MEMORY_MB, TIME_LIMIT, CELL_TIMEOUT = 2048, 100, 30
+# Limits of the grading run below: the memory hog and the endless submission meet them soon
+# (the endless one waits 40 s in each of its 5 answers: under the cell limit, over the total).
+MEMORY_MB, TIME_LIMIT, CELL_TIMEOUT = 2048, 150, 60
 ORPHAN_SLEEP = "4242.5"  # `sleep 4242.5`: the process the endless submission leaves behind
 
 
@@ -143,7 +144,7 @@ def submissions(tmp_path_factory, course_data_dir, listener):
     for name, answer in hostile_answers(folder, port).items():
         cases[name] = with_answers(blank, {**solutions, ids[0]: answer})
     # never ends: leaves a process behind, then each answer waits just under the cell limit
-    endless = {i: f"import time\ntime.sleep({CELL_TIMEOUT - 5})\n{solutions[i]}" for i in ids}
+    endless = {i: f"import time\ntime.sleep({CELL_TIMEOUT - 20})\n{solutions[i]}" for i in ids}
     endless[ids[0]] = (f"import subprocess\nsubprocess.Popen(['sleep', {ORPHAN_SLEEP!r}], "
                        f"start_new_session=True)\n{endless[ids[0]]}")
     cases["never_ends"] = with_answers(blank, endless)
