@@ -245,6 +245,7 @@ def main() -> int:
         return 3
     else:
         print(f"grade.py: each submission runs in a sandbox: {limits.describe()}")
+        sandbox.remove_stale_cgroups()
     data_dir = execution.prepare_data_dir()
     files = submissions(args.paths)
     grade = functools.partial(grade_file, data_dir=data_dir, cell_timeout=args.cell_timeout,

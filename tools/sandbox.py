@@ -220,6 +220,13 @@ def remove_cgroup(name: str) -> None:
             pass
 
 
+def remove_stale_cgroups() -> None:
+    """Remove the empty pids cgroups earlier sandboxes left (root only; busy ones stay)."""
+    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        for folder in Path(base).glob(CGROUP_PREFIX + "*") if Path(base).is_dir() else []:
+            remove_cgroup(folder.name)
+
+
 def kernel_manager_class(limits: Limits) -> type[AsyncKernelManager]:
     """A jupyter_client KernelManager that starts its kernel in the sandbox (for nbclient)."""
 
