@@ -9,7 +9,7 @@ BUILD_DIR := _build/html
 # The browser tests drive Debian's Chromium (a driver's own browser download cannot work offline).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: book pdf test check seeds browser linkcheck notebooks pages benchmark student-copies grade serve clean
+.PHONY: book pdf test check seeds browser sandbox linkcheck notebooks pages benchmark student-copies grade nbgrader serve clean
 
 ## book: build the website into _build/html (zero warnings allowed)
 book: $(INSTALLED)
@@ -24,7 +24,7 @@ pdf: $(INSTALLED) browser
 	@echo "The PDF is $(CURDIR)/_build/pdf/hands-on-pytorch.pdf; the website in $(BUILD_DIR) links to it"
 
 ## test: run every test (the command CI runs)
-test: $(INSTALLED) browser
+test: $(INSTALLED) browser sandbox
 	COURSE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 ## check: the fast tests only (no notebook executed, no site built, no browser), in well under a minute
@@ -49,6 +49,18 @@ browser:
 		echo "or point at another Chromium/Chrome: make test CHROMIUM=/path/to/chrome" >&2; exit 1; \
 	fi
 
+## sandbox: make sure the autograder's sandbox is there (Debian's bubblewrap; installs it when run as root)
+sandbox:
+	@if command -v bwrap >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "The autograder runs students' code in bubblewrap; installing it: apt-get install bubblewrap"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else \
+		echo "The autograder runs students' code in a sandbox made by bubblewrap (bwrap), which is missing." >&2; \
+		echo "Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap)." >&2; \
+		echo "On macOS there is none: grade in a Linux virtual machine or container." >&2; exit 1; \
+	fi
+
 ## linkcheck: check the site's external links (needs the network)
 linkcheck: $(INSTALLED)
 	$(BIN)/jupyter-book build . --builder linkcheck
@@ -71,10 +83,15 @@ benchmark: $(INSTALLED)
 student-copies: $(INSTALLED)
 	$(BIN)/python tools/student_copies.py
 
-## grade: grade students' notebooks (make grade SUBMISSIONS=folder-or-notebook)
+## grade: grade students' notebooks, each in a sandbox (make grade SUBMISSIONS=folder-or-notebook;
+##        UNSAFE=1 runs them without one, with your rights: trusted work only)
 grade: $(INSTALLED)
 	@test -n "$(SUBMISSIONS)" || { echo "Say what to grade: make grade SUBMISSIONS=path/to/notebooks" >&2; exit 2; }
-	$(BIN)/python tools/grade.py $(SUBMISSIONS) --out $(if $(OUT),$(OUT),grades)
+	$(BIN)/python tools/grade.py $(SUBMISSIONS) --out $(if $(OUT),$(OUT),grades) $(if $(UNSAFE),--unsafe-no-sandbox)
+
+## nbgrader: write the course as an nbgrader course folder in dist/nbgrader (make nbgrader CHAPTERS=01_tensors)
+nbgrader: $(INSTALLED)
+	$(BIN)/python tools/nbgrader_export.py $(CHAPTERS) --out dist/nbgrader
 
 ## serve: preview the built website on http://localhost:8000
 serve:

@@ -1,9 +1,14 @@
-"""Student copies hide every solution; the autograder grades what students really hand in."""
+"""Student copies hide every solution; the autograder grades what students really hand in,
+in a sandbox that contains hostile hand-ins while it grades the honest ones right."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import threading
+import uuid
 
 import nbformat
 import pytest
@@ -50,10 +55,63 @@ def with_answers(nb, sources: dict[str, str]):
     return answered
 
 
+SECRET = f"INSTRUCTOR-SECRET-{uuid.uuid4().hex}"
+# Limits of the grading run below: the memory hog and the endless submission meet them soon
+# (the endless one waits 40 s in each of its 5 answers: under the cell limit, over the total).
+MEMORY_MB, TIME_LIMIT, CELL_TIMEOUT = 2048, 150, 60
+ORPHAN_SLEEP = "4242.5"  # `sleep 4242.5`: the process the endless submission leaves behind
+
+
 @pytest.fixture(scope="module")
-def submissions(tmp_path_factory, course_data_dir):
-    """The official solutions, the blank student copy and broken hand-ins, as students send them."""
+def listener():
+    """A TCP server on the host's loopback that records whatever connects to it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    received = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                received.append(connection.recv(100) or b"(connected)")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1], received
+    server.close()
+
+
+def hostile_answers(folder, port: int) -> dict[str, str]:
+    """Answers (to the first exercise, unless said) that attack the grader's machine."""
+    targets = [folder / "pwned.txt", folder.parent / "pwned.txt",
+               course.REPO_ROOT / "pwned-by-a-student.txt"]
+    return {
+        # writes next to the submissions, above them and into the repository
+        "writes_outside": "import os\n" + "".join(
+            f"open({str(t)!r}, 'w').write('PWNED')\n" for t in targets)
+            + "os.system('echo PWNED > ../pwned.txt')",
+        # reads a file of the instructor's and shows it in the grade table
+        "reads_secret": f"raise ValueError(open({str(folder.parent / 'secret.txt')!r}).read())",
+        # sends data to a server on the grader's machine
+        "opens_network": ("import socket\n"
+                          f"socket.create_connection(('127.0.0.1', {port}), timeout=10)"
+                          ".sendall(b'LEAKED')"),
+        # forks without end; each child keeps its process
+        "fork_bomb": ("import os, time\nwhile True:\n    if os.fork() == 0:\n"
+                      "        time.sleep(600)\n        os._exit(0)"),
+        # allocates (and touches) memory without end
+        "memory_hog": ("def hog():\n    chunks = []\n    while True:\n"
+                       "        chunks.append(bytearray(b'x' * (256 << 20)))\nhog()"),
+    }
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory, course_data_dir, listener):
+    """The official solutions, the blank student copy, broken and hostile hand-ins, as students
+    send them."""
     folder = tmp_path_factory.mktemp("submissions")
+    (folder.parent / "secret.txt").write_text(SECRET)
     official = course.read_notebook(FIRST_CHAPTER)
     parts = course.exercises(official)
     ids = list(parts)
@@ -82,6 +140,14 @@ def submissions(tmp_path_factory, course_data_dir):
         if course.TAG_ANSWER in course.tags(cell) and cell.metadata["course"]["exercise"] == ids[3]:
             cell.metadata["tags"] = []
     cases["tampered"] = tampered
+    port, _ = listener
+    for name, answer in hostile_answers(folder, port).items():
+        cases[name] = with_answers(blank, {**solutions, ids[0]: answer})
+    # never ends: leaves a process behind, then each answer waits just under the cell limit
+    endless = {i: f"import time\ntime.sleep({CELL_TIMEOUT - 20})\n{solutions[i]}" for i in ids}
+    endless[ids[0]] = (f"import subprocess\nsubprocess.Popen(['sleep', {ORPHAN_SLEEP!r}], "
+                       f"start_new_session=True)\n{endless[ids[0]]}")
+    cases["never_ends"] = with_answers(blank, endless)
     for name, nb in cases.items():
         nbformat.write(nb, str(folder / f"{FIRST_CHAPTER.stem}_{name}.ipynb"))
     (folder / "malformed.ipynb").write_text("{ this is not json")
@@ -92,8 +158,10 @@ def submissions(tmp_path_factory, course_data_dir):
 def grades(submissions, tmp_path_factory):
     folder, ids = submissions
     out = tmp_path_factory.mktemp("grades")
-    run = subprocess.run([sys.executable, "tools/grade.py", str(folder), "--out", str(out), "--cell-timeout", "30", "--jobs", "2"],
-                         cwd=course.REPO_ROOT, capture_output=True, text=True, timeout=900)
+    run = subprocess.run([sys.executable, "tools/grade.py", str(folder), "--out", str(out),
+                          "--cell-timeout", str(CELL_TIMEOUT), "--jobs", "2",
+                          "--memory-mb", str(MEMORY_MB), "--time-limit", str(TIME_LIMIT)],
+                         cwd=course.REPO_ROOT, capture_output=True, text=True, timeout=1200)
     assert run.returncode == 2, f"a malformed file must make the exit status 2:\n{run.stdout}\n{run.stderr}"
     rows = json.loads((out / "grades.json").read_text())
     assert (out / "grades.csv").read_text().startswith("submission,chapter,exercise,status,points,message")
@@ -101,7 +169,7 @@ def grades(submissions, tmp_path_factory):
     for row in rows:
         table.setdefault(row["submission"].removeprefix(f"{FIRST_CHAPTER.stem}_").removesuffix(".ipynb"), {})[
             row["exercise"]] = (row["status"], row["message"])
-    return table, ids, run.stdout
+    return table, ids, run.stdout + (out / "grades.json").read_text()
 
 
 def statuses(table, case):
@@ -164,3 +232,90 @@ def test_malformed_file_gets_a_clear_error(grades):
     (status, message), = table["malformed"].values()
     assert status == "invalid" and "not a readable notebook" in message
     assert "malformed.ipynb" in stdout
+
+
+def running_commands() -> list[str]:
+    """The command line of every process on the machine."""
+    commands = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                commands.append(handle.read().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return commands
+
+
+@pytest.mark.slow
+def test_honest_submissions_graded_alongside_hostile_ones_are_right(grades):
+    table, ids, _ = grades
+    assert statuses(table, "solved") == ["pass"] * len(ids)
+    assert statuses(table, "blank") == ["fail"] * len(ids)
+
+
+@pytest.mark.slow
+def test_writing_outside_the_sandbox_fails(grades, submissions):
+    table, ids, _ = grades
+    folder, _ = submissions
+    for target in (folder / "pwned.txt", folder.parent / "pwned.txt",
+                   course.REPO_ROOT / "pwned-by-a-student.txt"):
+        assert not target.exists(), f"a submission wrote {target}"
+    status, message = table["writes_outside"][ids[0]]
+    assert status == "answer-error" and "No such file or directory" in message, message
+    assert statuses(table, "writes_outside")[1:] == ["pass"] * (len(ids) - 1)
+
+
+@pytest.mark.slow
+def test_a_file_outside_the_sandbox_cannot_be_read(grades):
+    table, ids, text = grades
+    assert SECRET not in text, "the instructor's secret reached the grade table"
+    status, message = table["reads_secret"][ids[0]]
+    assert status == "answer-error" and message.startswith("FileNotFoundError"), message
+
+
+@pytest.mark.slow
+def test_the_network_is_unreachable(grades, listener):
+    table, ids, _ = grades
+    _, received = listener
+    assert received == [], f"a submission reached the grader's machine: {received}"
+    status, message = table["opens_network"][ids[0]]
+    assert status == "answer-error" and "no network" in message, message
+
+
+@pytest.mark.slow
+def test_a_fork_bomb_meets_the_process_limit(grades):
+    table, ids, _ = grades
+    status, message = table["fork_bomb"][ids[0]]
+    assert status == "answer-error" and "processes and threads" in message, message
+    assert not [c for c in running_commands() if "course-kernel-" in c], "sandboxed processes survived"
+
+
+@pytest.mark.slow
+def test_a_memory_hog_meets_the_memory_limit(grades):
+    table, ids, _ = grades
+    status, message = table["memory_hog"][ids[0]]
+    assert status == "answer-error" and "memory limit" in message, message
+    assert statuses(table, "memory_hog")[1:] == ["pass"] * (len(ids) - 1)
+
+
+@pytest.mark.slow
+def test_an_endless_submission_is_killed_with_everything_it_started(grades):
+    table, ids, _ = grades
+    found = statuses(table, "never_ends")
+    assert "not-reached" in found, table["never_ends"]
+    assert set(found) <= {"pass", "not-reached"}, table["never_ends"]
+    reasons = [message for status, message in table["never_ends"].values() if status == "not-reached"]
+    assert all(f"total time limit ({TIME_LIMIT} s)" in m for m in reasons), reasons
+    assert not [c for c in running_commands() if f"sleep {ORPHAN_SLEEP}" in c], "a process it started survived"
+
+
+def test_grading_refuses_to_run_without_a_sandbox(tmp_path):
+    """Where bubblewrap is missing, nothing is run unless the instructor says it is unsafe."""
+    nbformat.write(course.student_copy(course.read_notebook(FIRST_CHAPTER)),
+                   str(tmp_path / f"{FIRST_CHAPTER.stem}.ipynb"))
+    run = subprocess.run([sys.executable, "tools/grade.py", str(tmp_path), "--out", str(tmp_path / "out")],
+                         cwd=course.REPO_ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COURSE_BWRAP": "/nonexistent/bwrap"})
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "bubblewrap" in run.stderr and "--unsafe-no-sandbox" in run.stderr and "unsafe" in run.stderr
+    assert not (tmp_path / "out").exists()

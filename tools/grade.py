@@ -1,7 +1,14 @@
 """Grade students' notebooks: re-run the official checks on their answers, with a time limit.
 
 Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR] [--cell-timeout 120] [--jobs 1]
+                             [--memory-mb 4096] [--time-limit 1800] [--unsafe-no-sandbox]
        (a SUBMISSION is a notebook or a folder of notebooks)
+
+Students' code is untrusted: each submission's kernel runs in a bubblewrap sandbox
+(tools/sandbox.py: no network, read-only system, no home directory, no other submission, a
+private /tmp, limits on memory, processes, file size and time). Where bubblewrap is missing or
+cannot work (macOS), grading refuses to start unless --unsafe-no-sandbox is given, which runs
+the students' code with your own rights: only for submissions you trust.
 
 Only the students' answer cells are taken from a submission. Every other cell and every check
 comes from the official chapter (found by the submission's metadata, or its file name), so
@@ -13,11 +20,12 @@ directory. Per exercise the result is one of:
   answer-error  the answer cell raised (the check is still run, and fails)
   missing       the submission has no answer cell for this exercise (deleted, or tags removed)
   check-removed the submission's check cell was deleted or renamed (reported; never a pass)
-  not-reached   the time limit or a crash stopped the notebook before this exercise
+  not-reached   a time limit or a crash stopped the notebook before this exercise
   invalid       the file is not a chapter notebook (the message says why)
 
 Writes grades.json and grades.csv to --out (default: the current directory) and prints a table.
-Exit status: 0 when every submission could be graded, 2 when some file was invalid.
+Exit status: 0 when every submission could be graded, 2 when some file was invalid,
+3 when grading refused to run without a sandbox.
 """
 from __future__ import annotations
 
@@ -32,7 +40,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools import course, execution  # noqa: E402
+from tools import course, execution, sandbox  # noqa: E402
 
 STATUSES = ("pass", "fail", "answer-error", "missing", "check-removed", "not-reached", "invalid")
 
@@ -85,7 +93,8 @@ def grading_notebook(official, answers: dict[str, str]):
     return graded, check_cells
 
 
-def grade_file(path: Path, data_dir: Path, cell_timeout: int) -> list[dict]:
+def grade_file(path: Path, data_dir: Path, cell_timeout: int,
+               limits: sandbox.Limits | None) -> list[dict]:
     """One row per exercise of the submission's chapter (or one 'invalid' row)."""
     try:
         submission = nbformat.read(str(path), as_version=4)
@@ -99,7 +108,7 @@ def grade_file(path: Path, data_dir: Path, cell_timeout: int) -> list[dict]:
     exercise_ids = list(course.exercises(official))
     answers = submitted_cells(submission, course.TAG_ANSWER)
     checks = submitted_cells(submission, course.TAG_CHECK)
-    graded, stop_reason = _run(*grading_notebook(official, answers), data_dir, cell_timeout)
+    graded, stop_reason = _run(*grading_notebook(official, answers), data_dir, cell_timeout, limits)
 
     rows = []
     for exercise_id in exercise_ids:
@@ -112,8 +121,8 @@ def grade_file(path: Path, data_dir: Path, cell_timeout: int) -> list[dict]:
     return rows
 
 
-def _run(nb, check_cells: dict[str, int], data_dir: Path,
-         cell_timeout: int) -> tuple[dict[str, tuple[str, str]], str]:
+def _run(nb, check_cells: dict[str, int], data_dir: Path, cell_timeout: int,
+         limits: sandbox.Limits | None) -> tuple[dict[str, tuple[str, str]], str]:
     """Execute the grading notebook in a fresh directory.
 
     Returns exercise id -> (status, message), and why the run stopped early (if it did).
@@ -121,11 +130,16 @@ def _run(nb, check_cells: dict[str, int], data_dir: Path,
     its end: a line printed by a student's answer cannot pass another exercise, nor its own
     when the answer stops the cell (a killed kernel, an endless loop) after printing it.
     """
-    result = execution.execute(nb, data_dir, timeout=cell_timeout, raise_on_error=False)
+    manager = sandbox.kernel_manager_class(limits) if limits else None
+    result = execution.execute(nb, data_dir, timeout=cell_timeout, raise_on_error=False,
+                               kernel_manager_class=manager)
     if result.error is None:
         stop_reason = ""
     elif result.timed_out:
         stop_reason = f"stopped earlier: a cell ran longer than the {cell_timeout} s limit"
+    elif limits and result.seconds >= limits.wall_seconds - 1:
+        stop_reason = (f"stopped earlier: the submission ran longer than its total time limit "
+                       f"({limits.wall_seconds} s) and was killed")
     else:
         error = result.error
         what = (f"{error.ename}: {error.evalue}" if hasattr(error, "ename")
@@ -140,8 +154,25 @@ def _run(nb, check_cells: dict[str, int], data_dir: Path,
         if "submission" in recorded:
             status, message = recorded["submission"]
             # A check that crashes on the answer (not an assertion) has failed it all the same.
-            results[exercise_id] = ("fail" if status == "error" else status, message)
+            results[exercise_id] = ("fail" if status == "error" else status,
+                                    explain(message, limits))
     return results, stop_reason
+
+
+def explain(message: str, limits: sandbox.Limits | None) -> str:
+    """The message, with the sandbox's limit named when it is why the code failed."""
+    if limits is None:
+        return message
+    if message.startswith("MemoryError") or "can't allocate memory" in message:
+        return f"{message} (the sandbox's memory limit is {limits.memory // sandbox.MiB} MiB)"
+    if "Resource temporarily unavailable" in message:
+        return f"{message} (the sandbox allows {limits.processes} processes and threads)"
+    if message.startswith("OSError: [Errno 27]") or "File too large" in message:
+        return f"{message} (the sandbox's file size limit is {limits.file_size // sandbox.MiB} MiB)"
+    if "Network is unreachable" in message or "Connection refused" in message \
+            or "Temporary failure in name resolution" in message:
+        return f"{message} (the sandbox has no network)"
+    return message
 
 
 def _row(path: Path, chapter, exercise, status: str, message: str) -> dict:
@@ -181,14 +212,44 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("."), help="where grades.json and grades.csv go")
     parser.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may run (default 120)")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
+    defaults = sandbox.Limits()
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory // sandbox.MiB,
+                        help=f"heap memory per submission, MiB (default {defaults.memory // sandbox.MiB})")
+    parser.add_argument("--time-limit", type=int, default=defaults.wall_seconds,
+                        help=f"seconds one whole submission may run (default {defaults.wall_seconds})")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run students' code WITHOUT a sandbox, with your rights (trusted work only)")
     args = parser.parse_args()
     if args.cell_timeout < 1:
         parser.error("--cell-timeout must be at least 1 second")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.memory_mb < 256 or args.time_limit < 1:
+        parser.error("--memory-mb must be at least 256 and --time-limit at least 1")
+    limits = sandbox.Limits(memory=args.memory_mb * sandbox.MiB,
+                            address_space=args.memory_mb * sandbox.MiB + 8 * sandbox.GiB,
+                            wall_seconds=args.time_limit, cpu_seconds=2 * args.time_limit)
+    reason = sandbox.unavailable_reason()
+    if args.unsafe_no_sandbox:
+        limits = None
+        print("grade.py: WARNING: --unsafe-no-sandbox: the students' code runs with your own rights "
+              "(it can read, change or send anything you can). Use it only for work you trust.",
+              file=sys.stderr)
+    elif reason:
+        print(f"grade.py: refusing to grade: {reason}, and students' code must not run with your "
+              "rights (it could read your files, use the network, fill the disk).\n"
+              "Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; or: make sandbox). "
+              "Where it cannot work (macOS), grade in a Linux virtual machine or container; "
+              "or, only for submissions you trust, pass --unsafe-no-sandbox "
+              "(make grade UNSAFE=1), which is unsafe.", file=sys.stderr)
+        return 3
+    else:
+        print(f"grade.py: each submission runs in a sandbox: {limits.describe()}")
+        sandbox.remove_stale_cgroups()
     data_dir = execution.prepare_data_dir()
     files = submissions(args.paths)
-    grade = functools.partial(grade_file, data_dir=data_dir, cell_timeout=args.cell_timeout)
+    grade = functools.partial(grade_file, data_dir=data_dir, cell_timeout=args.cell_timeout,
+                              limits=limits)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         graded = pool.map(grade, files)
         rows = [row for file_rows in graded for row in file_rows]
