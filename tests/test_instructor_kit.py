@@ -1,5 +1,7 @@
-"""Student copies hide every solution; the autograder grades what students really hand in,
+"""Student copies hide every solution; the autograder grades what students really hand
+in,
 in a sandbox that contains hostile hand-ins while it grades the honest ones right."""
+
 from __future__ import annotations
 
 import json
@@ -23,26 +25,43 @@ def solution_lines(nb) -> set[str]:
     """Lines of code that appear in solutions and nowhere else in the chapter."""
     parts = course.exercises(nb)
     solutions = {p["solution"] for p in parts.values()}
-    elsewhere = {line.strip() for i, c in enumerate(nb.cells) if i not in solutions for line in c.source.splitlines()}
-    return {line.strip() for i in solutions for line in nb.cells[i].source.splitlines()
-            if line.strip() and not line.strip().startswith("#") and line.strip() not in elsewhere}
+    elsewhere = {
+        line.strip()
+        for i, c in enumerate(nb.cells)
+        if i not in solutions
+        for line in c.source.splitlines()
+    }
+    return {
+        line.strip()
+        for i in solutions
+        for line in nb.cells[i].source.splitlines()
+        if line.strip()
+        and not line.strip().startswith("#")
+        and line.strip() not in elsewhere
+    }
 
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_student_copy_has_no_solution_text(path):
     nb = course.read_notebook(path)
     student = course.student_copy(nb)
-    student_lines = {line.strip() for cell in student.cells for line in cell.source.splitlines()}
+    student_lines = {
+        line.strip() for cell in student.cells for line in cell.source.splitlines()
+    }
     assert not any(course.TAG_SOLUTION in course.tags(cell) for cell in student.cells)
     leaked = sorted(solution_lines(nb) & student_lines)
     assert not leaked, f"solution lines left in the student copy: {leaked}"
     kept = [c for c in nb.cells if course.TAG_SOLUTION not in course.tags(c)]
-    assert [c.source for c in student.cells] == [c.source for c in kept], "the rest must stay identical"
+    assert [c.source for c in student.cells] == [c.source for c in kept], (
+        "the rest must stay identical"
+    )
 
 
 def test_student_copy_branch_rewrites_badges():
     student = course.student_copy(course.read_notebook(FIRST_CHAPTER), branch="student")
-    badge = next(c.source for c in student.cells if course.COLAB_BADGE_IMAGE in c.source)
+    badge = next(
+        c.source for c in student.cells if course.COLAB_BADGE_IMAGE in c.source
+    )
     assert f"/blob/student/notebooks/{FIRST_CHAPTER.name}" in badge
 
 
@@ -56,10 +75,14 @@ def with_answers(nb, sources: dict[str, str]):
 
 
 SECRET = f"INSTRUCTOR-SECRET-{uuid.uuid4().hex}"
-# Limits of the grading run below: the memory hog and the endless submission meet them soon
-# (the endless one waits 40 s in each of its 5 answers: under the cell limit, over the total).
+# Limits of the grading run below: the memory hog and the endless submission meet them
+# soon
+# (the endless one waits 40 s in each of its 5 answers: under the cell limit, over the
+# total).
 MEMORY_MB, TIME_LIMIT, CELL_TIMEOUT = 2048, 150, 60
-ORPHAN_SLEEP = "4242.5"  # `sleep 4242.5`: the process the endless submission leaves behind
+ORPHAN_SLEEP = (
+    "4242.5"  # `sleep 4242.5`: the process the endless submission leaves behind
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,31 +107,43 @@ def listener():
 
 def hostile_answers(folder, port: int) -> dict[str, str]:
     """Answers (to the first exercise, unless said) that attack the grader's machine."""
-    targets = [folder / "pwned.txt", folder.parent / "pwned.txt",
-               course.REPO_ROOT / "pwned-by-a-student.txt"]
+    targets = [
+        folder / "pwned.txt",
+        folder.parent / "pwned.txt",
+        course.REPO_ROOT / "pwned-by-a-student.txt",
+    ]
     return {
         # writes next to the submissions, above them and into the repository
-        "writes_outside": "import os\n" + "".join(
-            f"open({str(t)!r}, 'w').write('PWNED')\n" for t in targets)
-            + "os.system('echo PWNED > ../pwned.txt')",
+        "writes_outside": "import os\n"
+        + "".join(f"open({str(t)!r}, 'w').write('PWNED')\n" for t in targets)
+        + "os.system('echo PWNED > ../pwned.txt')",
         # reads a file of the instructor's and shows it in the grade table
-        "reads_secret": f"raise ValueError(open({str(folder.parent / 'secret.txt')!r}).read())",
+        "reads_secret": (
+            f"raise ValueError(open({str(folder.parent / 'secret.txt')!r}).read())"
+        ),
         # sends data to a server on the grader's machine
-        "opens_network": ("import socket\n"
-                          f"socket.create_connection(('127.0.0.1', {port}), timeout=10)"
-                          ".sendall(b'LEAKED')"),
+        "opens_network": (
+            "import socket\n"
+            f"socket.create_connection(('127.0.0.1', {port}), timeout=10)"
+            ".sendall(b'LEAKED')"
+        ),
         # forks without end; each child keeps its process
-        "fork_bomb": ("import os, time\nwhile True:\n    if os.fork() == 0:\n"
-                      "        time.sleep(600)\n        os._exit(0)"),
+        "fork_bomb": (
+            "import os, time\nwhile True:\n    if os.fork() == 0:\n"
+            "        time.sleep(600)\n        os._exit(0)"
+        ),
         # allocates (and touches) memory without end
-        "memory_hog": ("def hog():\n    chunks = []\n    while True:\n"
-                       "        chunks.append(bytearray(b'x' * (256 << 20)))\nhog()"),
+        "memory_hog": (
+            "def hog():\n    chunks = []\n    while True:\n"
+            "        chunks.append(bytearray(b'x' * (256 << 20)))\nhog()"
+        ),
     }
 
 
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory, course_data_dir, listener):
-    """The official solutions, the blank student copy, broken and hostile hand-ins, as students
+    """The official solutions, the blank student copy, broken and hostile hand-ins, as
+    students
     send them."""
     folder = tmp_path_factory.mktemp("submissions")
     (folder.parent / "secret.txt").write_text(SECRET)
@@ -120,33 +155,64 @@ def submissions(tmp_path_factory, course_data_dir, listener):
     cases = {
         "solved": with_answers(blank, solutions),
         "blank": blank,
-        # raises in the first answer; the other answers are right and must still be graded
-        "raises_early": with_answers(blank, {**solutions, ids[0]: "raise ValueError('I gave up')"}),
+        # raises in the first answer; the other answers are right and must still be
+        # graded
+        "raises_early": with_answers(
+            blank, {**solutions, ids[0]: "raise ValueError('I gave up')"}
+        ),
         # loops forever in the second answer: the time limit stops it
-        "infinite_loop": with_answers(blank, {**solutions, ids[1]: "while True:\n    pass"}),
+        "infinite_loop": with_answers(
+            blank, {**solutions, ids[1]: "while True:\n    pass"}
+        ),
         # prints a fake success instead of answering
-        "prints_pass": with_answers(blank, {**solutions, ids[0]: f"print('Exercise {ids[0]}: correct')"}),
-        # prints the grader's own record of a pass for every exercise, then kills its kernel
-        "forges_records": with_answers(blank, {ids[0]: "\n".join(
-            f"print({execution.CHECK_MARKER!r} + {json.dumps(forged)!r})"
-            for forged in ({"exercise": i, "label": "submission", "outcome": ["pass", ""]}
-                           for i in ids)) + "\nimport os\nos._exit(1)"}),
+        "prints_pass": with_answers(
+            blank, {**solutions, ids[0]: f"print('Exercise {ids[0]}: correct')"}
+        ),
+        # prints the grader's own record of a pass for every exercise, then kills its
+        # kernel
+        "forges_records": with_answers(
+            blank,
+            {
+                ids[0]: "\n".join(
+                    f"print({execution.CHECK_MARKER!r} + {json.dumps(forged)!r})"
+                    for forged in (
+                        {"exercise": i, "label": "submission", "outcome": ["pass", ""]}
+                        for i in ids
+                    )
+                )
+                + "\nimport os\nos._exit(1)"
+            },
+        ),
     }
     # the third check cell deleted, the fourth answer cell's tags removed
     tampered = with_answers(blank, solutions)
-    tampered.cells = [c for c in tampered.cells
-                      if not (course.TAG_CHECK in course.tags(c) and c.metadata["course"]["exercise"] == ids[2])]
+    tampered.cells = [
+        c
+        for c in tampered.cells
+        if not (
+            course.TAG_CHECK in course.tags(c)
+            and c.metadata["course"]["exercise"] == ids[2]
+        )
+    ]
     for cell in tampered.cells:
-        if course.TAG_ANSWER in course.tags(cell) and cell.metadata["course"]["exercise"] == ids[3]:
+        if (
+            course.TAG_ANSWER in course.tags(cell)
+            and cell.metadata["course"]["exercise"] == ids[3]
+        ):
             cell.metadata["tags"] = []
     cases["tampered"] = tampered
     port, _ = listener
     for name, answer in hostile_answers(folder, port).items():
         cases[name] = with_answers(blank, {**solutions, ids[0]: answer})
-    # never ends: leaves a process behind, then each answer waits just under the cell limit
-    endless = {i: f"import time\ntime.sleep({CELL_TIMEOUT - 20})\n{solutions[i]}" for i in ids}
-    endless[ids[0]] = (f"import subprocess\nsubprocess.Popen(['sleep', {ORPHAN_SLEEP!r}], "
-                       f"start_new_session=True)\n{endless[ids[0]]}")
+    # never ends: leaves a process behind, then each answer waits just under the cell
+    # limit
+    endless = {
+        i: f"import time\ntime.sleep({CELL_TIMEOUT - 20})\n{solutions[i]}" for i in ids
+    }
+    endless[ids[0]] = (
+        f"import subprocess\nsubprocess.Popen(['sleep', {ORPHAN_SLEEP!r}], "
+        f"start_new_session=True)\n{endless[ids[0]]}"
+    )
     cases["never_ends"] = with_answers(blank, endless)
     for name, nb in cases.items():
         nbformat.write(nb, str(folder / f"{FIRST_CHAPTER.stem}_{name}.ipynb"))
@@ -158,17 +224,44 @@ def submissions(tmp_path_factory, course_data_dir, listener):
 def grades(submissions, tmp_path_factory):
     folder, ids = submissions
     out = tmp_path_factory.mktemp("grades")
-    run = subprocess.run([sys.executable, "tools/grade.py", str(folder), "--out", str(out),
-                          "--cell-timeout", str(CELL_TIMEOUT), "--jobs", "2",
-                          "--memory-mb", str(MEMORY_MB), "--time-limit", str(TIME_LIMIT)],
-                         cwd=course.REPO_ROOT, capture_output=True, text=True, timeout=1200)
-    assert run.returncode == 2, f"a malformed file must make the exit status 2:\n{run.stdout}\n{run.stderr}"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "tools/grade.py",
+            str(folder),
+            "--out",
+            str(out),
+            "--cell-timeout",
+            str(CELL_TIMEOUT),
+            "--jobs",
+            "2",
+            "--memory-mb",
+            str(MEMORY_MB),
+            "--time-limit",
+            str(TIME_LIMIT),
+        ],
+        cwd=course.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert run.returncode == 2, (
+        f"a malformed file must make the exit status 2:\n{run.stdout}\n{run.stderr}"
+    )
     rows = json.loads((out / "grades.json").read_text())
-    assert (out / "grades.csv").read_text().startswith("submission,chapter,exercise,status,points,message")
+    assert (
+        (out / "grades.csv")
+        .read_text()
+        .startswith("submission,chapter,exercise,status,points,message")
+    )
     table = {}
     for row in rows:
-        table.setdefault(row["submission"].removeprefix(f"{FIRST_CHAPTER.stem}_").removesuffix(".ipynb"), {})[
-            row["exercise"]] = (row["status"], row["message"])
+        table.setdefault(
+            row["submission"]
+            .removeprefix(f"{FIRST_CHAPTER.stem}_")
+            .removesuffix(".ipynb"),
+            {},
+        )[row["exercise"]] = (row["status"], row["message"])
     return table, ids, run.stdout + (out / "grades.json").read_text()
 
 
@@ -229,7 +322,7 @@ def test_deleted_check_and_untagged_answer_are_reported_not_passed(grades):
 @pytest.mark.slow
 def test_malformed_file_gets_a_clear_error(grades):
     table, _, stdout = grades
-    (status, message), = table["malformed"].values()
+    ((status, message),) = table["malformed"].values()
     assert status == "invalid" and "not a readable notebook" in message
     assert "malformed.ipynb" in stdout
 
@@ -240,7 +333,9 @@ def running_commands() -> list[str]:
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                commands.append(handle.read().replace(b"\0", b" ").decode(errors="replace"))
+                commands.append(
+                    handle.read().replace(b"\0", b" ").decode(errors="replace")
+                )
         except OSError:
             continue
     return commands
@@ -257,8 +352,11 @@ def test_honest_submissions_graded_alongside_hostile_ones_are_right(grades):
 def test_writing_outside_the_sandbox_fails(grades, submissions):
     table, ids, _ = grades
     folder, _ = submissions
-    for target in (folder / "pwned.txt", folder.parent / "pwned.txt",
-                   course.REPO_ROOT / "pwned-by-a-student.txt"):
+    for target in (
+        folder / "pwned.txt",
+        folder.parent / "pwned.txt",
+        course.REPO_ROOT / "pwned-by-a-student.txt",
+    ):
         assert not target.exists(), f"a submission wrote {target}"
     status, message = table["writes_outside"][ids[0]]
     assert status == "answer-error" and "No such file or directory" in message, message
@@ -287,7 +385,9 @@ def test_a_fork_bomb_meets_the_process_limit(grades):
     table, ids, _ = grades
     status, message = table["fork_bomb"][ids[0]]
     assert status == "answer-error" and "processes and threads" in message, message
-    assert not [c for c in running_commands() if "course-kernel-" in c], "sandboxed processes survived"
+    assert not [c for c in running_commands() if "course-kernel-" in c], (
+        "sandboxed processes survived"
+    )
 
 
 @pytest.mark.slow
@@ -304,18 +404,42 @@ def test_an_endless_submission_is_killed_with_everything_it_started(grades):
     found = statuses(table, "never_ends")
     assert "not-reached" in found, table["never_ends"]
     assert set(found) <= {"pass", "not-reached"}, table["never_ends"]
-    reasons = [message for status, message in table["never_ends"].values() if status == "not-reached"]
+    reasons = [
+        message
+        for status, message in table["never_ends"].values()
+        if status == "not-reached"
+    ]
     assert all(f"total time limit ({TIME_LIMIT} s)" in m for m in reasons), reasons
-    assert not [c for c in running_commands() if f"sleep {ORPHAN_SLEEP}" in c], "a process it started survived"
+    assert not [c for c in running_commands() if f"sleep {ORPHAN_SLEEP}" in c], (
+        "a process it started survived"
+    )
 
 
 def test_grading_refuses_to_run_without_a_sandbox(tmp_path):
-    """Where bubblewrap is missing, nothing is run unless the instructor says it is unsafe."""
-    nbformat.write(course.student_copy(course.read_notebook(FIRST_CHAPTER)),
-                   str(tmp_path / f"{FIRST_CHAPTER.stem}.ipynb"))
-    run = subprocess.run([sys.executable, "tools/grade.py", str(tmp_path), "--out", str(tmp_path / "out")],
-                         cwd=course.REPO_ROOT, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "COURSE_BWRAP": "/nonexistent/bwrap"})
+    """Where bubblewrap is missing, nothing is run unless the instructor says it is
+    unsafe."""
+    nbformat.write(
+        course.student_copy(course.read_notebook(FIRST_CHAPTER)),
+        str(tmp_path / f"{FIRST_CHAPTER.stem}.ipynb"),
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "tools/grade.py",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=course.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COURSE_BWRAP": "/nonexistent/bwrap"},
+    )
     assert run.returncode == 3, run.stdout + run.stderr
-    assert "bubblewrap" in run.stderr and "--unsafe-no-sandbox" in run.stderr and "unsafe" in run.stderr
+    assert (
+        "bubblewrap" in run.stderr
+        and "--unsafe-no-sandbox" in run.stderr
+        and "unsafe" in run.stderr
+    )
     assert not (tmp_path / "out").exists()

@@ -104,8 +104,10 @@ def execute(
     returned Execution holds the error and the notebook as far as it ran. `workdir`, an
     empty
     folder, is where the notebook runs when what it writes must be looked at afterwards;
-    by default a temporary folder that is removed. `kernel_manager_class`, a jupyter_client
-    KernelManager subclass, starts the kernel instead of the default one (the autograder's
+    by default a temporary folder that is removed. `kernel_manager_class`, a
+    jupyter_client
+    KernelManager subclass, starts the kernel instead of the default one (the
+    autograder's
     sandbox: tools/sandbox.py).
     """
     nb = course.copy_notebook(nb)
@@ -135,8 +137,11 @@ def execute(
                     log_output=False,
                     execution_timeout=timeout,
                     coalesce_streams=True,  # keep only the final state of progress bars
-                    **({"kernel_manager_class": kernel_manager_class}
-                       if kernel_manager_class else {}),
+                    **(
+                        {"kernel_manager_class": kernel_manager_class}
+                        if kernel_manager_class
+                        else {}
+                    ),
                 )
             except Exception as failure:  # a cell's error, a time-out, a dead kernel
                 if raise_on_error:

@@ -1,24 +1,29 @@
-"""Write the course as an nbgrader course folder, for instructors who grade with nbgrader.
+"""Write the course as an nbgrader course folder, for instructors who grade with
+nbgrader.
 
 Usage: python tools/nbgrader_export.py [CHAPTER ...] [--out dist/nbgrader]
 
-Writes OUT/nbgrader_config.py and, per chapter, OUT/source/<chapter>/<chapter>.ipynb, where
-  - each exercise's answer cell becomes an nbgrader solution cell: the student's starting code
-    (the stub), then the official solution between `### BEGIN SOLUTION` and `### END SOLUTION`
+Writes OUT/nbgrader_config.py and, per chapter, OUT/source/<chapter>/<chapter>.ipynb,
+where
+  - each exercise's answer cell becomes an nbgrader solution cell: the student's
+  starting code
+    (the stub), then the official solution between `### BEGIN SOLUTION` and `### END
+    SOLUTION`
     (nbgrader's generate_assignment keeps the stub and removes the solution);
-  - each check cell becomes an autograded test cell worth the exercise's points: the check
-    cell's metadata.course.points, else the chapter's metadata.course.points[exercise], else 1;
+  - each check cell becomes an autograded test cell worth the exercise's points: the
+  check
+    cell's metadata.course.points, else the chapter's metadata.course.points[exercise],
+    else 1;
   - every other cell (the lesson) is read-only.
 Then, in OUT:  nbgrader generate_assignment 01_tensors  and, once students hand in,
                nbgrader autograde 01_tensors  (see book/instructors.md).
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-
-import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import course  # noqa: E402
@@ -27,23 +32,33 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SCHEMA_VERSION = 3
 CODE_STUB = "# YOUR CODE HERE: replace the placeholders above"
 
-CONFIG = f'''\
+CONFIG = f"""\
 # nbgrader configuration of the course, written by tools/nbgrader_export.py.
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "hands-on-pytorch"
 c.CourseDirectory.root = "."
-# generate_assignment keeps each exercise's starting code and removes the solution below it.
+# generate_assignment keeps each exercise's starting code and removes the solution below
+# it.
 c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
-# Seconds one cell may run while autograding (the training chapters need minutes on a CPU).
+# Seconds one cell may run while autograding (the training chapters need minutes on a
+# CPU).
 c.ExecutePreprocessor.timeout = 600
-'''
+"""
 
 
-def _nbgrader(grade_id: str, *, solution=False, grade=False, locked=False, points=None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked,
-            "schema_version": SCHEMA_VERSION, "solution": solution, "task": False}
+def _nbgrader(
+    grade_id: str, *, solution=False, grade=False, locked=False, points=None
+) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": SCHEMA_VERSION,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return meta
@@ -67,8 +82,11 @@ def _solution_source(solution: str) -> str:
 def nbgrader_notebook(nb):
     """The chapter with nbgrader's cell metadata (see the module's docstring)."""
     parts = course.exercises(nb)
-    role_of = {index: (exercise_id, role)
-               for exercise_id, p in parts.items() for role, index in p.items()}
+    role_of = {
+        index: (exercise_id, role)
+        for exercise_id, p in parts.items()
+        for role, index in p.items()
+    }
     out = course.copy_notebook(nb)
     cells = []
     for index, cell in enumerate(out.cells):
@@ -82,12 +100,17 @@ def nbgrader_notebook(nb):
         slug = (exercise_id or "").replace(".", "_")
         if role == "answer":
             solution = nb.cells[parts[exercise_id]["solution"]].source
-            cell.source = (f"{cell.source.rstrip()}\n{BEGIN}\n{_solution_source(solution)}\n{END}")
+            cell.source = (
+                f"{cell.source.rstrip()}\n{BEGIN}\n{_solution_source(solution)}\n{END}"
+            )
             cell.metadata["nbgrader"] = _nbgrader(f"answer_{slug}", solution=True)
         elif role == "check":
             cell.metadata["nbgrader"] = _nbgrader(
-                f"check_{slug}", grade=True, locked=True,
-                points=points_of(nb, cell, exercise_id))
+                f"check_{slug}",
+                grade=True,
+                locked=True,
+                points=points_of(nb, cell, exercise_id),
+            )
         else:
             cell.metadata["nbgrader"] = _nbgrader(f"lesson_{index}", locked=True)
         cells.append(cell)
@@ -112,8 +135,12 @@ def export(chapters: list[Path], out: Path) -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("chapters", nargs="*", help="chapters to export (default: all)")
-    parser.add_argument("--out", type=Path, default=course.REPO_ROOT / "dist" / "nbgrader",
-                        help="the nbgrader course folder (default dist/nbgrader)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=course.REPO_ROOT / "dist" / "nbgrader",
+        help="the nbgrader course folder (default dist/nbgrader)",
+    )
     args = parser.parse_args()
     try:
         chapters = course.select_chapters(args.chapters)
@@ -121,8 +148,11 @@ def main() -> int:
         parser.error(str(error))
     for path in export(chapters, args.out):
         print(f"wrote {path}")
-    print(f"nbgrader course folder: {args.out} (then: cd {args.out} && nbgrader generate_assignment "
-          f"{chapters[0].stem})")
+    print(
+        f"nbgrader course folder: {args.out} (then: cd {args.out} && nbgrader "
+        "generate_assignment "
+        f"{chapters[0].stem})"
+    )
     return 0
 
 

@@ -1,27 +1,40 @@
 """The sandbox the autograder runs students' code in (a module, not a script).
 
-Each submission's kernel runs inside bubblewrap (`bwrap`, Debian's `bubblewrap` package);
+Each submission's kernel runs inside bubblewrap (`bwrap`, Debian's `bubblewrap`
+package);
 the grader, which only talks to the kernel and writes the report, stays outside.
 
 Boundaries (see also book/instructors.md):
-  - no network: a fresh network namespace holding only its own loopback. The grader talks
-    to the kernel over Unix sockets ("ipc" transport) in a directory private to that kernel,
+  - no network: a fresh network namespace holding only its own loopback. The grader
+  talks
+    to the kernel over Unix sockets ("ipc" transport) in a directory private to that
+    kernel,
     bind-mounted into the sandbox, since TCP to the host's localhost is gone;
-  - the file system is an empty root holding, read-only: /usr (and the /bin, /lib links),
-    a short list of /etc files (no /etc/shadow, no SSH host keys), the CPU description in
-    /sys, the Python installation and virtual environment, and the datasets folder. Nothing
+  - the file system is an empty root holding, read-only: /usr (and the /bin, /lib
+  links),
+    a short list of /etc files (no /etc/shadow, no SSH host keys), the CPU description
+    in
+    /sys, the Python installation and virtual environment, and the datasets folder.
+    Nothing
     else: no home directory, no repository, no other submission, no submissions folder;
   - /tmp (the working directory) and /dev/shm are private, in memory, size-limited, and
     disappear with the kernel; everything else is read-only;
   - new namespaces for users, processes, IPC, host name and cgroups; no capabilities; no
-    new user namespaces inside; a new session (no terminal injection); environment cleared;
-  - limits (`Limits`): heap memory (RLIMIT_DATA), address space (RLIMIT_AS), processes and
-    threads (RLIMIT_NPROC, counted inside the sandbox's user namespace; as root, where the
-    kernel ignores RLIMIT_NPROC, a pids cgroup instead), file size (RLIMIT_FSIZE), the size
-    of /tmp, CPU seconds (RLIMIT_CPU) and total wall time (`timeout -s KILL`, outside the
-    sandbox, so the code inside can neither see nor stop it). The per-cell time limit stays
+    new user namespaces inside; a new session (no terminal injection); environment
+    cleared;
+  - limits (`Limits`): heap memory (RLIMIT_DATA), address space (RLIMIT_AS), processes
+  and
+    threads (RLIMIT_NPROC, counted inside the sandbox's user namespace; as root, where
+    the
+    kernel ignores RLIMIT_NPROC, a pids cgroup instead), file size (RLIMIT_FSIZE), the
+    size
+    of /tmp, CPU seconds (RLIMIT_CPU) and total wall time (`timeout -s KILL`, outside
+    the
+    sandbox, so the code inside can neither see nor stop it). The per-cell time limit
+    stays
     the grader's, as before.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -47,31 +60,64 @@ class Limits:
     """What one submission's kernel may use."""
 
     memory: int = 4 * GiB  # RLIMIT_DATA: heap and private anonymous memory
-    address_space: int = 12 * GiB  # RLIMIT_AS: all mappings (torch alone maps about 3 GB)
+    address_space: int = (
+        12 * GiB
+    )  # RLIMIT_AS: all mappings (torch alone maps about 3 GB)
     processes: int = 256  # processes and threads inside the sandbox
     file_size: int = 256 * MiB  # RLIMIT_FSIZE: largest file the code may write
-    tmp_size: int = 512 * MiB  # the private /tmp (in memory), also the working directory
+    tmp_size: int = (
+        512 * MiB
+    )  # the private /tmp (in memory), also the working directory
     cpu_seconds: int = 3600  # RLIMIT_CPU
     wall_seconds: int = 1800  # the whole notebook, then the sandbox is killed
 
     def describe(self) -> str:
-        return (f"memory {self.memory // MiB} MiB (address space {self.address_space // MiB} MiB), "
-                f"{self.processes} processes/threads, files up to {self.file_size // MiB} MiB, "
-                f"/tmp {self.tmp_size // MiB} MiB, CPU {self.cpu_seconds} s, "
-                f"wall time {self.wall_seconds} s")
+        return (
+            f"memory {self.memory // MiB} MiB "
+            f"(address space {self.address_space // MiB} MiB), "
+            f"{self.processes} processes/threads, files up to {self.file_size // MiB} "
+            "MiB, "
+            f"/tmp {self.tmp_size // MiB} MiB, CPU {self.cpu_seconds} s, "
+            f"wall time {self.wall_seconds} s"
+        )
 
 
 # /etc files the kernel may read (present ones only): what Python, glibc, torch and
 # matplotlib look up. Nothing secret: no shadow, no SSH or TLS private keys.
-ETC_FILES = ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
-             "ld.so.conf.d", "localtime", "timezone", "alternatives", "fonts", "ssl/certs",
-             "ca-certificates", "mime.types", "os-release", "matplotlibrc")
+ETC_FILES = (
+    "passwd",
+    "group",
+    "hosts",
+    "nsswitch.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "alternatives",
+    "fonts",
+    "ssl/certs",
+    "ca-certificates",
+    "mime.types",
+    "os-release",
+    "matplotlibrc",
+)
 # Environment variables passed into the sandbox, if set (everything else is cleared).
-PASSED_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                      "PYTHONHASHSEED", "MPLBACKEND", "COURSE_DATA_DIR")
+PASSED_ENVIRONMENT = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "MPLBACKEND",
+    "COURSE_DATA_DIR",
+)
 
-# Runs first inside the sandbox: sets the limits the code cannot raise again, then becomes
-# the kernel. RLIMIT_NPROC is set here, inside the new user namespace, so that it counts only
+# Runs first inside the sandbox: sets the limits the code cannot raise again, then
+# becomes
+# the kernel. RLIMIT_NPROC is set here, inside the new user namespace, so that it counts
+# only
 # the sandbox's processes.
 _LIMITS_PRELUDE = """
 import json, os, resource, sys
@@ -83,7 +129,8 @@ for name, value in (("DATA", limits["memory"]), ("AS", limits["address_space"]),
 os.execv(sys.argv[2], sys.argv[2:])
 """
 
-# Runs first outside the sandbox, as root only: the kernel ignores RLIMIT_NPROC for root,
+# Runs first outside the sandbox, as root only: the kernel ignores RLIMIT_NPROC for
+# root,
 # so the sandbox's processes are counted by a pids cgroup instead.
 _PIDS_CGROUP_PRELUDE = """
 import os, sys
@@ -110,7 +157,8 @@ CGROUP_PREFIX = "course-sandbox-"
 
 
 def bwrap_path() -> str | None:
-    """The bwrap executable: $COURSE_BWRAP if set, else bwrap on PATH (None if missing)."""
+    """The bwrap executable: $COURSE_BWRAP if set, else bwrap on PATH (None if
+    missing)."""
     return shutil.which(os.environ.get("COURSE_BWRAP", "bwrap"))
 
 
@@ -120,9 +168,22 @@ def unavailable_reason() -> str | None:
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed"
     try:
-        run = subprocess.run([bwrap, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/",
-                              "--die-with-parent", "true"], capture_output=True, text=True, timeout=30,
-                             check=False)
+        run = subprocess.run(
+            [
+                bwrap,
+                "--unshare-all",
+                "--unshare-user",
+                "--ro-bind",
+                "/",
+                "/",
+                "--die-with-parent",
+                "true",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap does not run: {error}"
     if run.returncode != 0:
@@ -150,21 +211,36 @@ MATPLOTLIB_DIR = "/tmp/.matplotlib"
 
 @functools.cache
 def matplotlib_cache() -> str | None:
-    """A folder holding matplotlib's font list, built once per grading process (outside the
+    """A folder holding matplotlib's font list, built once per grading process (outside
+    the
     sandbox, by trusted code), so that each kernel need not rebuild it (about 3 s)."""
     folder = tempfile.mkdtemp(prefix="course-matplotlib-")
     atexit.register(shutil.rmtree, folder, True)
-    run = subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
-                         env={**os.environ, "MPLCONFIGDIR": folder}, capture_output=True,
-                         timeout=300, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env={**os.environ, "MPLCONFIGDIR": folder},
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
     return folder if run.returncode == 0 else None
 
 
 def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
     """bwrap's options, up to (not including) the command run inside."""
-    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-            "--new-session", "--cap-drop", "ALL", "--clearenv",
-            "--ro-bind", "/usr", "/usr"]
+    args = [
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--clearenv",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for name in ("bin", "sbin", "lib", "lib32", "lib64"):
         path = Path("/") / name
         if path.is_symlink():
@@ -173,13 +249,42 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
             args += ["--ro-bind", str(path), str(path)]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
-             "--ro-bind-try", "/sys/devices/system/node", "/sys/devices/system/node",
-             "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
-             "--size", str(limits.tmp_size), "--perms", "1777", "--tmpfs", "/dev/shm"]
+    args += [
+        "--ro-bind-try",
+        "/sys/devices/system/cpu",
+        "/sys/devices/system/cpu",
+        "--ro-bind-try",
+        "/sys/devices/system/node",
+        "/sys/devices/system/node",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--remount-ro",
+        "/dev",
+        "--size",
+        str(limits.tmp_size),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+    ]
     args += _python_mounts()
-    args += ["--size", str(limits.tmp_size), "--perms", "1777", "--tmpfs", "/tmp",
-             "--dir", "/tmp/work", "--chdir", "/tmp/work", "--bind", sockets_dir, sockets_dir]
+    args += [
+        "--size",
+        str(limits.tmp_size),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        "/tmp/work",
+        "--chdir",
+        "/tmp/work",
+        "--bind",
+        sockets_dir,
+        sockets_dir,
+    ]
     data_dir = os.environ.get("COURSE_DATA_DIR")
     if data_dir and Path(data_dir).is_dir():
         data_dir = os.path.abspath(data_dir)
@@ -189,9 +294,16 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
         if name.startswith("fontlist") and name.endswith(".json"):
             args += ["--ro-bind", os.path.join(fonts, name), f"{MATPLOTLIB_DIR}/{name}"]
     args += ["--remount-ro", "/"]  # the sandbox's root (an unbounded tmpfs) stays empty
-    environment = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/local/bin:/usr/bin:/bin",
-                   "LANG": "C.UTF-8", "MPLCONFIGDIR": MATPLOTLIB_DIR}
-    environment.update({k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ})
+    environment = {
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLCONFIGDIR": MATPLOTLIB_DIR,
+    }
+    environment.update(
+        {k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ}
+    )
     if data_dir:
         environment["COURSE_DATA_DIR"] = data_dir
     for key, value in environment.items():
@@ -199,16 +311,31 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
     return args
 
 
-def wrap_command(kernel_command: list[str], limits: Limits, sockets_dir: str,
-                 cgroup_name: str) -> list[str]:
-    """The command that starts `kernel_command` inside the sandbox, within the limits."""
+def wrap_command(
+    kernel_command: list[str], limits: Limits, sockets_dir: str, cgroup_name: str
+) -> list[str]:
+    """The command that starts `kernel_command` inside the sandbox, within the
+    limits."""
     command = ["timeout", "-s", "KILL", str(limits.wall_seconds), bwrap_path()]
     command += bwrap_arguments(limits, sockets_dir)
     python = kernel_command[0]
-    command += ["--", python, "-c", _LIMITS_PRELUDE, json.dumps(asdict(limits)), *kernel_command]
+    command += [
+        "--",
+        python,
+        "-c",
+        _LIMITS_PRELUDE,
+        json.dumps(asdict(limits)),
+        *kernel_command,
+    ]
     if _root_is_user():
-        command = [sys.executable, "-c", _PIDS_CGROUP_PRELUDE, cgroup_name,
-                   str(limits.processes), *command]
+        command = [
+            sys.executable,
+            "-c",
+            _PIDS_CGROUP_PRELUDE,
+            cgroup_name,
+            str(limits.processes),
+            *command,
+        ]
     return command
 
 
@@ -221,14 +348,18 @@ def remove_cgroup(name: str) -> None:
 
 
 def remove_stale_cgroups() -> None:
-    """Remove the empty pids cgroups earlier sandboxes left (root only; busy ones stay)."""
+    """Remove the empty pids cgroups earlier sandboxes left (root only; busy ones
+    stay)."""
     for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
-        for folder in Path(base).glob(CGROUP_PREFIX + "*") if Path(base).is_dir() else []:
+        for folder in (
+            Path(base).glob(CGROUP_PREFIX + "*") if Path(base).is_dir() else []
+        ):
             remove_cgroup(folder.name)
 
 
 def kernel_manager_class(limits: Limits) -> type[AsyncKernelManager]:
-    """A jupyter_client KernelManager that starts its kernel in the sandbox (for nbclient)."""
+    """A jupyter_client KernelManager that starts its kernel in the sandbox (for
+    nbclient)."""
 
     class SandboxedKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
