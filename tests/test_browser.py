@@ -1,8 +1,7 @@
 """The built site, served on localhost, used in headless Chromium as readers use it.
 
 Needs Chromium (Debian's `chromium` package; `make test` installs it when run as root)
-at
-/usr/bin/chromium or at the path in COURSE_CHROMIUM. Screenshots go to
+at /usr/bin/chromium or at the path in COURSE_CHROMIUM. Screenshots go to
 test-artifacts/screenshots/.
 """
 
@@ -357,10 +356,10 @@ def test_one_search_entry_point_per_page(viewport, visit):
     for page_name in course.toc_files():
         page = v.open(page_name)
         visible = page.evaluate("""() => [...document.querySelectorAll(
-              '.search-button__button, form.bd-search, input[type=search],
-              a[href$="search.html"]')]
-            .filter(e => !e.closest('dialog') && e.checkVisibility({visibilityProperty:
-            true})
+              '.search-button__button, form.bd-search, '
+              + 'input[type=search], a[href$="search.html"]')]
+            .filter(e => !e.closest('dialog')
+                         && e.checkVisibility({visibilityProperty: true})
                          && e.getBoundingClientRect().width > 0)
             .map(e => (e.closest('[id]') || {id: '?'}).id + ' ' + e.className)""")
         if len(visible) != 1:
@@ -465,8 +464,8 @@ def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
     page = v.open(page_name)
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     over = page.evaluate("""() => {
-        const blocks = [...document.querySelectorAll('article .cell, article
-        div.highlight')]
+        const blocks = [...document.querySelectorAll(
+            'article .cell, article div.highlight')]
           .filter(b => !b.parentElement.closest('.cell'));
         const out = [];
         blocks.forEach((block, i) => {
@@ -475,10 +474,10 @@ def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
                 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) {
               const code = block.querySelector('pre');
               out.push(`cell ${i + 1} (${block.closest('section[id]')?.id}): `
-                       + `${e.scrollWidth - e.clientWidth} px too wide in its
-                       ${e.closest('.cell_output') ? 'output' : 'code'}, `
-                       + `the cell starting ${JSON.stringify((code?.textContent ||
-                       '').slice(0, 60))}`);
+                       + `${e.scrollWidth - e.clientWidth} px too wide in its `
+                       + `${e.closest('.cell_output') ? 'output' : 'code'}, `
+                       + `the cell starting `
+                       + `${JSON.stringify((code?.textContent || '').slice(0, 60))}`);
               break;
             }
           }

@@ -1,22 +1,17 @@
 """Print the single-page HTML build of the book to one PDF with Chromium (`make pdf`).
 
-    python book/_ext/print_pdf.py _build/singlehtml _build/pdf/hands-on-pytorch.pdf
+    python tools/print_pdf.py _build/singlehtml _build/pdf/hands-on-pytorch.pdf
 
 Why Chromium and not LaTeX: the chapters' outputs (tables, coloured tracebacks, figures
-with
-their alt text) are HTML first, and the browser tests already drive Debian's Chromium,
-so the
-PDF shows what the site shows with no TeX Live (over 1 GB of Debian packages) to
-install.
-Jupyter Book's own `pdfhtml` builder cannot be used: pyppeteer downloads its own
-browser.
+with their alt text) are HTML first, and the browser tests already drive Debian's
+Chromium, so the PDF shows what the site shows with no TeX Live (over 1 GB of Debian
+packages) to install. Jupyter Book's own `pdfhtml` builder cannot be used: pyppeteer
+downloads its own browser.
 
 The page is served on localhost; requests elsewhere are dropped (the build is offline).
-Before
-printing, every folded cell (solutions, hidden inputs) is opened and a table of
-contents,
-linked to each chapter, is put first. Chromium writes internal links and an outline
-(bookmarks) from the headings.
+Before printing, every folded cell (solutions, hidden inputs) is opened and a table of
+contents, linked to each chapter, is put first. Chromium writes internal links and an
+outline (bookmarks) from the headings.
 """
 
 from __future__ import annotations
@@ -49,8 +44,8 @@ PREPARE = """() => {
     const toc = document.createElement('nav');
     toc.className = 'course-print-toc';
     toc.setAttribute('aria-label', 'Contents');
-    toc.innerHTML = '<h1>Contents</h1>' + nav.querySelector('.bd-toc-item,
-    ul').outerHTML;
+    toc.innerHTML = '<h1>Contents</h1>'
+      + nav.querySelector('.bd-toc-item, ul').outerHTML;
     toc.querySelectorAll('input, label, .toctree-toggle').forEach(e => e.remove());
     const title = article.querySelector('section > h1, h1');
     (title && title.closest('section') ? title.closest('section') : article)
@@ -92,8 +87,7 @@ def print_pdf(site: Path, output: Path) -> Path:
                 lambda r: r.continue_() if r.request.url.startswith(url) else r.abort(),
             )
             # The single page links its assets relative to the site's root (_static/,
-            # _images/), so
-            # it is served from there.
+            # _images/), so it is served from there.
             single = (site / root_page(site)).read_text(encoding="utf-8")
             context.route(
                 f"{url}/book.html",
