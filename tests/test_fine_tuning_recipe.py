@@ -1,10 +1,13 @@
 """Chapter 9's torchvision recipe runs without the ImageNet weights, which no test
 machine can download.
 
-By default the recipe is off (it downloads 45 MB). These tests switch it on through papermill
-parameters, with the rest of the chapter shrunk to a few steps so that they stay fast:
-- with `RECIPE_WEIGHTS=None` on `torchvision.datasets.FakeData`, the recipe's code runs end to end;
-- with the ImageNet weights and no network, it says so clearly and stops only its own section.
+By default the recipe is off (it downloads 45 MB). These tests switch it on through
+papermill parameters, with the rest of the chapter shrunk to a few steps so that they
+stay fast:
+- with `RECIPE_WEIGHTS=None` on `torchvision.datasets.FakeData`, the recipe's code runs
+  end to end;
+- with the ImageNet weights and no network, it says so clearly and stops only its own
+  section.
 """
 
 from __future__ import annotations
@@ -62,7 +65,6 @@ def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path)
     assert (tmp_path / "workdir" / "resnet18_finetuned.pt").is_file(), (
         "the fine-tuned checkpoint was not saved"
     )
-    printed = stdout_of(executed)
 
 
 @pytest.mark.slow
