@@ -1,10 +1,13 @@
 """Chapter 9's torchvision recipe runs without the ImageNet weights, which no test
 machine can download.
 
-By default the recipe is off (it downloads 45 MB). These tests switch it on through papermill
-parameters, with the rest of the chapter shrunk to a few steps so that they stay fast:
-- with `RECIPE_WEIGHTS=None` on `torchvision.datasets.FakeData`, the recipe's code runs end to end;
-- with the ImageNet weights and no network, it says so clearly and stops only its own section.
+By default the recipe is off (it downloads 45 MB). These tests switch it on through
+papermill parameters, with the rest of the chapter shrunk to a few steps so that they
+stay fast:
+- with `RECIPE_WEIGHTS=None` on `torchvision.datasets.FakeData`, the recipe's code runs
+  end to end, trains only layer4 and the new fc, and reloads its checkpoint;
+- with the ImageNet weights and no network, it says so clearly and stops only its own
+  section.
 """
 
 from __future__ import annotations
@@ -63,6 +66,11 @@ def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path)
         "the fine-tuned checkpoint was not saved"
     )
     printed = stdout_of(executed)
+    assert "reloaded checkpoint, same accuracy: True" in printed, printed[-2000:]
+    # ResNet-18 with 5 classes: layer4 has 8,393,728 parameters, the new fc 512 * 5 + 5
+    assert "trainable: 8,396,293 of 11,179,077 parameters" in printed, (
+        "only layer4 and the new fc should train"
+    )
 
 
 @pytest.mark.slow
