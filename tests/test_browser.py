@@ -19,22 +19,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from tools import course
+from tools import course, print_pdf
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = course.REPO_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-# A search term per chapter that its page (and few others) contains.
+# The flags the PDF is printed with, and QUIC off (the site is served over plain HTTP).
+CHROMIUM_FLAGS = [*print_pdf.FLAGS, "--disable-quic"]
 PHONE = {"width": 375, "height": 740}
 TEXT_PAGES = ["book/intro", "book/setup"]
 
