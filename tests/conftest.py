@@ -32,8 +32,7 @@ def course_data_dir(tmp_path_factory) -> Path:
     """The datasets folder of every notebook the tests run (execution.prepare_data_dir).
 
     On development and CI machines MNIST is decompressed from ../shared/data/mnist into
-    a
-    temporary folder, so torchvision never touches the network; elsewhere torchvision
+    a temporary folder, so torchvision never touches the network; elsewhere torchvision
     downloads into the repository's data/ folder once.
     """
     default = (
@@ -49,12 +48,9 @@ def executions(course_data_dir, tmp_path_factory):
     """Each chapter executed once, top to bottom, under nbval (`--nbval-lax`).
 
     That one execution serves three concerns: nbval compares the stored outputs of the
-    cells
-    tagged `nbval-check-output`; the recorded `results` are checked against the
-    chapter's
-    claims; the recorded check outcomes prove each check fails on its stub and on each
-    wrong
-    answer, and passes on its solution.
+    cells tagged `nbval-check-output`; the recorded `results` are checked against the
+    chapter's claims; the recorded check outcomes prove each check fails on its stub and
+    on each wrong answer, and passes on its solution.
     """
     cache: dict[str, execution.NbvalRun] = {}
 

@@ -27,15 +27,13 @@ def instrument(nb, record: Path):
     """A copy of the chapter that records, as it runs, what the tests need to know.
 
     - Right after each answer cell (the blank stub a student starts from) the exercise's
-    check
-      runs on the stub: it must fail.
+      check runs on the stub: it must fail.
     - Right after the check cell (which follows the solution) the check runs again on
-    the
-      solution (it must pass), then after each wrong answer stored in the check cell's
-      metadata
-      (each must be rejected); then the solution runs again, so later cells see it.
+      the solution (it must pass), then after each wrong answer stored in the check
+      cell's metadata (each must be rejected); then the solution runs again, so later
+      cells see it.
     - At the end, the `results` dict and every check's outcome are written to `record`
-    (JSON).
+      (JSON).
 
     The chapter's own cells are unchanged, so nbval still compares their stored outputs.
     """

@@ -227,9 +227,8 @@ def test_dark_mode_toggles_and_figures_stay_legible(visit):
     figure.scroll_into_view_if_needed()
     screenshot(page, "notebooks__01_tensors-dark")
     pixels = Image.open(io.BytesIO(figure.screenshot())).convert("L")
-    corner = pixels.crop(
-        (0, 0, 12, 12)
-    )  # the figure's own background, outside the axes
+    # the figure's own background, outside the axes
+    corner = pixels.crop((0, 0, 12, 12))
     assert ImageStat.Stat(corner).mean[0] > 150, (
         "the figure's background is dark: black axes would vanish"
     )
@@ -249,15 +248,14 @@ def luminance(css_color: str) -> float:
     return sum(w * v / 255 for w, v in zip((0.2126, 0.7152, 0.0722), values))
 
 
-# --- Issue 24: accessibility (axe-core), scripts, one search, code that fits
-# -------------------
+# --- Issue 24: accessibility (axe-core), scripts, one search, code that fits ----------
 
 PAGES = course.toc_files() + ["search"]
 WIDE = {"width": 1280, "height": 900}
 VIEWPORTS = {"phone": PHONE, "1280": WIDE, "1600": {"width": 1600, "height": 900}}
-CODE_COLUMN_CHARS = (
-    88  # ruff's line length (pyproject.toml): what the content column holds at 1280 px
-)
+# ruff's line length (pyproject.toml), which every code line keeps to: what a code cell
+# holds at 1280 px without a sideways scroll.
+CODE_COLUMN_CHARS = 88
 
 
 def chapter_notebook(page_name: str):
@@ -270,44 +268,13 @@ def chapter_notebook(page_name: str):
     )
 
 
-def blank_glance_header(page_name: str) -> bool:
-    """The chapter's "at a glance" table still has the blank header row `| | |`.
-
-    tools/course.render_chapter_info writes that cell; once it writes a real header row
-    and the
-    notebook is regenerated, this is False and what depends on it goes with it.
-    """
-    nb = chapter_notebook(page_name)
-    return nb is not None and any(
-        course.TAG_CHAPTER_INFO in course.tags(c) and c.source.startswith("| | |")
-        for c in nb.cells
-    )
-
-
-# axe-core 4.12.1 over the 16 pages of the table of contents, light and dark (violations
-# x page x mode),
-# measured 2026-11-29: before issue 24, critical 2 (aria-required-children: the
-# references' citation
-# list), serious 0, moderate 32 (region: the sidebar's site title outside any landmark),
-# minor 20
-# (aria-deprecated-role and aria-allowed-role: doc-biblioentry, 82 nodes each;
-# empty-table-header:
-# 16). After: critical 0, serious 0, moderate 0, minor 16 (empty-table-header, accepted
-# below).
-# axe-core's moderate and minor violations that remain, each with its reason and the
-# pages it is
-# accepted on (a function of the page, computed from the sources, so the entry lapses
-# when fixed).
-# Critical and serious violations are never accepted.
-AXE_ACCEPTED = {
-    "empty-table-header": (
-        (
-            "the chapter's 'at a glance' table has a blank header row, written by "
-            "tools/course.render_chapter_info"
-        ),
-        blank_glance_header,
-    ),
-}
+# axe-core 4.12.1 over the 16 pages of the table of contents, light and dark, measured
+# 2026-11-29 (violations x page x mode). Before issue 24: critical 2
+# (aria-required-children: the references' citation list), serious 0, moderate 32
+# (region: the sidebar's site title outside any landmark), minor 20
+# (aria-deprecated-role and aria-allowed-role on doc-biblioentry, 82 nodes each;
+# empty-table-header: 16). After: none. The causes were fixed in templates, CSS and the
+# generated "at a glance" table, so no violation of any impact is accepted.
 
 
 def axe_violations(page) -> list[dict]:
@@ -328,11 +295,6 @@ def test_axe_finds_no_accessibility_violations(page_name, mode, visit):
         f"{x['impact']}: {x['id']} ({x['help']}) "
         f"at {[n['target'] for n in x['nodes']][:3]}"
         for x in axe_violations(page)
-        if not (
-            x["impact"] in ("moderate", "minor")
-            and x["id"] in AXE_ACCEPTED
-            and AXE_ACCEPTED[x["id"]][1](page_name)
-        )
     ]
     assert not found, f"{page_name} ({mode}): axe-core finds\n" + "\n".join(found)
 
@@ -369,11 +331,9 @@ def test_chinese_quotes_render_with_a_cjk_font(visit):
     """The errata's Chinese quotes are drawn with a CJK font, not as empty boxes.
 
     Chromium reports which installed fonts drew a node's glyphs (DevTools'
-    CSS.getPlatformFontsForNode);
-    a CJK font must draw the Han characters, each of them as wide as the font size (a
-    full-width
-    ideograph; a missing-glyph box is narrower). Needs Debian's fonts-noto-cjk (`make
-    browser`).
+    CSS.getPlatformFontsForNode); a CJK font must draw the Han characters, each of them
+    as wide as the font size (a full-width ideograph; a missing-glyph box is narrower).
+    Needs Debian's fonts-noto-cjk (`make browser`).
     """
     v = visit(viewport=WIDE)
     page = v.open("book/errata")
@@ -420,36 +380,7 @@ def test_chinese_quotes_render_with_a_cjk_font(visit):
     )
 
 
-def longest_line(nb) -> int:
-    """The longest line of code or of text output the notebook shows."""
-    lines = []
-    for cell in course.code_cells(nb):
-        lines += cell.source.splitlines()
-        for output in cell.get("outputs", []):
-            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
-            lines += ("".join(text) if isinstance(text, list) else text).splitlines()
-    return max(map(len, lines), default=0)
-
-
-def code_fit_params():
-    for page_name in PAGES:
-        nb = chapter_notebook(page_name)
-        over = nb is not None and longest_line(nb) > CODE_COLUMN_CHARS
-        marks = (
-            [
-                pytest.mark.xfail(
-                    strict=True,
-                    reason=f"lines over {CODE_COLUMN_CHARS} characters "
-                    "until the chapter's issue shortens them",
-                )
-            ]
-            if over
-            else []
-        )
-        yield pytest.param(page_name, marks=marks, id=page_name)
-
-
-@pytest.mark.parametrize("page_name", list(code_fit_params()))
+@pytest.mark.parametrize("page_name", PAGES)
 def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
     """No code cell or output needs a sideways scroll at 1280 px (solutions opened)."""
     v = visit(viewport=WIDE)
@@ -478,4 +409,31 @@ def test_code_cells_and_outputs_fit_at_1280(page_name, visit):
     assert not over, (
         f"{page_name}: {len(over)} code cells or outputs scroll sideways at 1280 px:\n"
         + "\n".join(over)
+    )
+
+
+def test_code_column_holds_a_full_line_at_1280(visit):
+    """A code line of CODE_COLUMN_CHARS characters fits at 1280 px, in a lesson's cell
+    and in a folded solution.
+
+    The chapters keep code to that length (tests/test_lint.py); this proves the site's
+    CSS gives it room, whatever the cells happen to contain today.
+    """
+    v = visit(viewport=WIDE)
+    page = v.open("notebooks/08_cnn_mnist")
+    overflow = page.evaluate(
+        """chars => {
+        document.querySelectorAll('details').forEach(d => d.open = true);
+        const lesson = document.querySelector(
+            'article .cell:not(.tag_exercise-solution) .cell_input pre');
+        const solution = document.querySelector(
+            'article .tag_exercise-solution .cell_input pre');
+        return [lesson, solution].map(pre => {
+          pre.textContent = 'x'.repeat(chars);
+          return pre.scrollWidth - pre.clientWidth; }); }""",
+        CODE_COLUMN_CHARS,
+    )
+    assert overflow == [0, 0], (
+        f"a {CODE_COLUMN_CHARS}-character line is {overflow} px too wide at 1280 px "
+        "(lesson, solution)"
     )

@@ -1,11 +1,9 @@
 """Every chapter runs top to bottom in an empty directory; its results match its claims.
 
 What a chapter claims lives in tests/claims/<chapter>.json: for each key of its
-`results` cell,
-an exact value, or {"min": a, "max": b} for a measured quantity (see
-course.claim_failures).
-The claims must also hold for seeds 0 to 4: `make seeds` checks that, outside `make
-test`.
+`results` cell, an exact value, or {"min": a, "max": b} for a measured quantity (see
+course.claim_failures). The claims must also hold for seeds 0 to 4: `make seeds` checks
+that, outside `make test`.
 """
 
 from __future__ import annotations
@@ -33,8 +31,8 @@ def test_claims_and_stored_results_agree(path):
     unclaimed = sorted(set(results) - set(claims))
     assert not unclaimed, (
         f"results {unclaimed} are claimed nothing about: add them to "
-        f"tests/claims/{path.stem}.json "
-        "(a range is enough) or drop them from the results cell"
+        f"tests/claims/{path.stem}.json (a range is enough) or drop them from the "
+        "results cell"
     )
 
 

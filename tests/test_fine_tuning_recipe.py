@@ -77,9 +77,8 @@ def test_recipe_runs_with_random_weights_on_fake_data(course_data_dir, tmp_path)
 def test_failed_weight_download_stops_only_the_recipe(
     course_data_dir, tmp_path, monkeypatch, no_network
 ):
-    monkeypatch.setenv(
-        "TORCH_HOME", str(tmp_path / "empty-torch-home")
-    )  # no cached weights
+    # no cached weights
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))
     parameters = dict(
         SMALL, RUN_TORCHVISION_RECIPE=True, RECIPE_WEIGHTS="DEFAULT", RECIPE_DATA="fake"
     )

@@ -1,6 +1,6 @@
 """Student copies hide every solution; the autograder grades what students really hand
-in,
-in a sandbox that contains hostile hand-ins while it grades the honest ones right."""
+in, in a sandbox that contains hostile hand-ins while it grades the honest ones right.
+"""
 
 from __future__ import annotations
 
@@ -76,13 +76,11 @@ def with_answers(nb, sources: dict[str, str]):
 
 SECRET = f"INSTRUCTOR-SECRET-{uuid.uuid4().hex}"
 # Limits of the grading run below: the memory hog and the endless submission meet them
-# soon
-# (the endless one waits 40 s in each of its 5 answers: under the cell limit, over the
-# total).
+# soon (the endless one waits 40 s in each of its 5 answers: under the cell limit, over
+# the total).
 MEMORY_MB, TIME_LIMIT, CELL_TIMEOUT = 2048, 150, 60
-ORPHAN_SLEEP = (
-    "4242.5"  # `sleep 4242.5`: the process the endless submission leaves behind
-)
+# `sleep 4242.5`: the process the endless submission leaves behind
+ORPHAN_SLEEP = "4242.5"
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +141,7 @@ def hostile_answers(folder, port: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory, course_data_dir, listener):
     """The official solutions, the blank student copy, broken and hostile hand-ins, as
-    students
-    send them."""
+    students send them."""
     folder = tmp_path_factory.mktemp("submissions")
     (folder.parent / "secret.txt").write_text(SECRET)
     official = course.read_notebook(FIRST_CHAPTER)

@@ -1,11 +1,9 @@
 """nbval re-executes each chapter and compares the stored outputs of its marked cells.
 
 Only cells tagged `nbval-check-output` are compared (`--nbval-lax`): their outputs
-(shapes,
-integers, rounded values) are the same on every machine. Images are not compared. The
-same
-execution also serves test_execution.py and test_exercises.py (see `executions` in
-conftest).
+(shapes, integers, rounded values) are the same on every machine. Images are not
+compared. The same execution also serves test_execution.py and test_exercises.py (see
+`executions` in conftest).
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """`make pdf`: the whole book as one PDF, printed by Chromium from the single page.
 
 Checks what a reader of the PDF needs: every chapter (its title in the text), its
-figures
-embedded, a sensible length, internal links and an outline; and that the website links
-to it.
-Needs Chromium and poppler-utils (pdftotext, pdfimages); `make browser` installs both as
-root.
+figures embedded, a sensible length, internal links and an outline; and that the website
+links to it. Needs Chromium and poppler-utils (pdftotext, pdfimages); `make browser`
+installs both as root.
 """
 
 from __future__ import annotations

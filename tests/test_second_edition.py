@@ -92,8 +92,7 @@ def test_chapter_fits_in_90_minutes(path):
     print(f"{path.stem}: {minutes} minutes by the formula")
     assert minutes <= course.MAX_CHAPTER_MINUTES, (
         f"{path.stem} needs {minutes} minutes by the formula (words/150 + "
-        "code lines/8 + "
-        f"6 per exercise), more than {course.MAX_CHAPTER_MINUTES}"
+        f"code lines/8 + 6 per exercise), more than {course.MAX_CHAPTER_MINUTES}"
     )
 
 
@@ -273,9 +272,8 @@ def copies(nb) -> list[str]:
 def test_solutions_are_not_copies_of_earlier_cells(path):
     found = copies(course.read_notebook(path))
     assert not found, (
-        f"{path.stem}: an exercise must apply the concept to a new case, "
-        "not retype a cell "
-        f"(threshold {COPY_THRESHOLD:.0%}):\n" + "\n".join(found)
+        f"{path.stem}: an exercise must apply the concept to a new case, not retype a "
+        f"cell (threshold {COPY_THRESHOLD:.0%}):\n" + "\n".join(found)
     )
 
 

@@ -99,8 +99,7 @@ def test_external_links_are_well_formed_and_listed(built_site):
     """External links use https and name a real host; listed for `make linkcheck`.
 
     Whether they answer cannot be checked offline; `make linkcheck` (and the scheduled
-    link
-    check) does that where the network is reachable.
+    link check) does that where the network is reachable.
     """
     external = sorted(
         {
@@ -164,10 +163,8 @@ def glance_params():
     expected failures.
 
     The cell is written by tools/course.render_chapter_info; issue 24 proposes the
-    header row
-    GLANCE_HEADER with the values in one row below it. Once a notebook is regenerated
-    with it,
-    its mark goes (strict: a pass while marked fails).
+    header row GLANCE_HEADER with the values in one row below it. Once a notebook is
+    regenerated with it, its mark goes (strict: a pass while marked fails).
     """
     for path in course.chapter_paths():
         nb = course.read_notebook(path)

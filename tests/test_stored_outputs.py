@@ -20,8 +20,8 @@ MIN_NBVAL_CELLS = 5
 WARNING_TEXT = re.compile(r"\b\w*Warning\b|\bwarn(ing)?:", re.IGNORECASE)
 # Paths that betray the machine the notebook ran on.
 MACHINE_PATHS = re.compile(r"/tmp/|/work/|/home/|/root/|\b[A-Z]:\\")
-# The only thing allowed on stderr: tqdm progress bars ("100%|#####| 5/5 [00:01<00:00,
-# ...]").
+# The only thing allowed on stderr: tqdm progress bars
+# ("100%|#####| 5/5 [00:01<00:00, ...]").
 PROGRESS_BAR = re.compile(r"^\s*(\w[^|]*: )?\d+%\|.*\|.*\]$")
 
 

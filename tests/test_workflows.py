@@ -1,10 +1,9 @@
 """The GitHub workflow files validate against GitHub's workflow schema, offline.
 
 They cannot run here, so this is what keeps them trustworthy: check-jsonschema's
-vendored
-copy of the schema (`--builtin-schema vendor.github-workflows`, no network) catches a
-misspelt key, a wrong type or a missing `runs-on`; the self-test below proves that it
-does.
+vendored copy of the schema (`--builtin-schema vendor.github-workflows`, no network)
+catches a misspelt key, a wrong type or a missing `runs-on`; the self-test below proves
+that it does.
 """
 
 from __future__ import annotations
@@ -80,9 +79,8 @@ def test_ci_runs_what_the_readme_says():
 @pytest.mark.parametrize("name", ["colab.yml", "linkcheck.yml"])
 def test_scheduled_checks_open_an_issue_on_failure(name):
     workflow = yaml.safe_load((WORKFLOW_DIR / name).read_text())
-    triggers = (
-        workflow[True] if True in workflow else workflow["on"]
-    )  # YAML 1.1 reads `on` as True
+    # YAML 1.1 reads `on` as True
+    triggers = workflow[True] if True in workflow else workflow["on"]
     assert "schedule" in triggers
     report = workflow["jobs"]["report"]
     assert report["if"] == "failure()" and report["permissions"] == {"issues": "write"}

@@ -4,13 +4,10 @@ kernel's peak memory.
 Usage: python tools/benchmark.py [--runs 3] [--label cpu] [01_tensors ...]
 
 Each run executes the notebook with papermill in a fresh empty directory, as a learner
-would.
-Writes book/benchmarks/<label>.json (machine-readable) and book/benchmarks/<label>.md
-(the table
-the book's benchmark page includes). Exits non-zero when a chapter's median exceeds its
-budget
-(metadata.course.budget_seconds) by more than 50 %, or the whole course exceeds its
-budget.
+would. Writes book/benchmarks/<label>.json (machine-readable) and
+book/benchmarks/<label>.md (the table the book's benchmark page includes). Exits
+non-zero when a chapter's median exceeds its budget (metadata.course.budget_seconds) by
+more than 50 %, or the whole course exceeds its budget.
 """
 
 from __future__ import annotations
@@ -29,12 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import course, execution  # noqa: E402
 
 RESULTS_DIR = course.REPO_ROOT / "book" / "benchmarks"
-COURSE_BUDGET_SECONDS = (
-    8 * 60
-)  # every chapter with default parameters, one after the other
-TOLERANCE = (
-    1.5  # a noisy machine may exceed a budget by 50 % before the benchmark fails
-)
+# every chapter with default parameters, one after the other
+COURSE_BUDGET_SECONDS = 8 * 60
+# a noisy machine may exceed a budget by 50 % before the benchmark fails
+TOLERANCE = 1.5
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "papermill")
 
 
@@ -72,10 +67,9 @@ def render_table(report: dict) -> str:
     m = report["machine"]
     lines = [
         f"Measured on {report['date']}: {m['cpu']}, {m['cores']} cores, "
-        f"GPU: {m['gpu']}; "
-        f"Python {m['python']}, torch {m['torch']}, torchvision {m['torchvision']}. "
-        f"Median of {report['runs']} runs in a fresh directory; "
-        "spread is max minus min.",
+        f"GPU: {m['gpu']}; Python {m['python']}, torch {m['torch']}, "
+        f"torchvision {m['torchvision']}. Median of {report['runs']} runs in a fresh "
+        "directory; spread is max minus min.",
         "",
         "| Chapter | Median wall time | Spread | Peak memory | Budget |",
         "|---|---|---|---|---|",
@@ -93,7 +87,7 @@ def render_table(report: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
     )

@@ -169,8 +169,7 @@ def learner_minutes(nb) -> int:
     """A learner's minutes: words/150 + code lines/8 + 6 per exercise, rounded up to 5.
 
     Words are the markdown cells' whitespace-separated words; code lines are the
-    non-blank
-    lines of the chapter's code cells other than exercise solutions.
+    non-blank lines of the chapter's code cells other than exercise solutions.
     """
     words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
     code_lines = sum(
@@ -212,8 +211,7 @@ def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
     """Exercise id -> {"answer": i, "solution": i, "check": i}, cell indices, in order.
 
     Raises ValueError when an exercise lacks one of its three cells or has them out of
-    order.
-    A student copy (`student=True`) has no solution cells.
+    order. A student copy (`student=True`) has no solution cells.
     """
     roles = {TAG_ANSWER: "answer", TAG_SOLUTION: "solution", TAG_CHECK: "check"}
     found: dict[str, dict[str, int]] = {}
@@ -305,8 +303,7 @@ def seed_mnist(data_dir: Path, source: Path = SHARED_MNIST_DIR) -> Path:
     """Decompress the offline MNIST into <data_dir>/MNIST/raw/, checked by MD5SUMS.raw.
 
     torchvision's `datasets.MNIST(data_dir, download=True)` then finds the files and
-    does not
-    try the network. Files already there with the right checksum are kept.
+    does not try the network. Files already there with the right checksum are kept.
     """
     sums_file = source / "MD5SUMS.raw"
     if not sums_file.is_file():

@@ -1,13 +1,11 @@
 """The one way the course runs a notebook, and the data it runs on.
 
 Every script and test that executes a chapter goes through `execute` (papermill) or,
-where
-nbval compares the stored outputs, `execute_under_nbval`. Both run the notebook in a
-fresh
-empty working directory, as Colab would, with COURSE_DATA_DIR pointing at the datasets.
-The notebook file itself lives in a separate folder, so the working directory holds
-nothing
-from the repository: a chapter that tried to read one of its files would fail.
+where nbval compares the stored outputs, `execute_under_nbval`. Both run the notebook in
+a fresh empty working directory, as Colab would, with COURSE_DATA_DIR pointing at the
+datasets. The notebook file itself lives in a separate folder, so the working directory
+holds nothing from the repository: a chapter that tried to read one of its files would
+fail.
 """
 
 from __future__ import annotations
@@ -43,12 +41,9 @@ def prepare_data_dir(default: Path = course.DEFAULT_DATA_DIR) -> Path:
     """The datasets folder of a run, made ready: COURSE_DATA_DIR if set, else `default`.
 
     When the offline copy of MNIST exists beside the repository (development and CI
-    machines),
-    it is decompressed into the chosen folder and checked, so torchvision's
-    download=True finds
-    it and never touches the network. Elsewhere the folder is left as it is and
-    torchvision
-    downloads into it on first use.
+    machines), it is decompressed into the chosen folder and checked, so torchvision's
+    download=True finds it and never touches the network. Elsewhere the folder is left
+    as it is and torchvision downloads into it on first use.
     """
     data_dir = Path(os.environ.get("COURSE_DATA_DIR") or default)
     if course.SHARED_MNIST_DIR.is_dir():
@@ -98,17 +93,12 @@ def execute(
     """Run `nb` top to bottom with papermill in a fresh empty directory.
 
     `parameters` are injected after the cell tagged `parameters`; `timeout` bounds each
-    cell
-    (seconds). With `raise_on_error=False` a failing or timed-out cell does not raise:
-    the
-    returned Execution holds the error and the notebook as far as it ran. `workdir`, an
-    empty
-    folder, is where the notebook runs when what it writes must be looked at afterwards;
-    by default a temporary folder that is removed. `kernel_manager_class`, a
-    jupyter_client
-    KernelManager subclass, starts the kernel instead of the default one (the
-    autograder's
-    sandbox: tools/sandbox.py).
+    cell (seconds). With `raise_on_error=False` a failing or timed-out cell does not
+    raise: the returned Execution holds the error and the notebook as far as it ran.
+    `workdir`, an empty folder, is where the notebook runs when what it writes must be
+    looked at afterwards; by default a temporary folder that is removed.
+    `kernel_manager_class`, a jupyter_client KernelManager subclass, starts the kernel
+    instead of the default one (the autograder's sandbox: tools/sandbox.py).
     """
     nb = course.copy_notebook(nb)
     if measure_memory:
@@ -163,9 +153,8 @@ class NbvalRun:
 
     returncode: int
     report: str  # what nbval printed
-    record: (
-        dict | None
-    )  # what the notebook dumped at its end; None if it did not get there
+    # what the notebook dumped at its end; None if it did not get there
+    record: dict | None
 
     def failure(self) -> str:
         return f"nbval output (last lines):\n{self.report[-6000:]}"
@@ -177,8 +166,7 @@ def execute_under_nbval(
     """Run `nb` under nbval (`--nbval-lax`: compare cells tagged nbval-check-output).
 
     nbval starts the kernel in the notebook's folder; a first cell moves it into a fresh
-    empty
-    working directory. The notebook may write JSON to `record_path` (see
+    empty working directory. The notebook may write JSON to `record_path` (see
     `tests/harness.instrument`), which is returned parsed.
     """
     with tempfile.TemporaryDirectory(prefix="course-nbval-") as tmp:
@@ -222,15 +210,12 @@ def check_cell_source(
     """Code that runs an exercise's check and records its outcome under `label`.
 
     With `answer_source`, that answer is run first (as IPython would run a cell); its
-    error,
-    if any, is reported when the check then fails. The outcome is one of "pass", "fail"
-    (AssertionError or NotImplementedError: the check rejected the answer, with its
-    message),
-    "error" (any other exception) or "answer-error"; it is stored in the kernel's
-    `__course_checks[exercise_id][label]` and printed on a line starting with
-    CHECK_MARKER.
-    Used by the tests (stub, solution and wrong answers) and by the autograder (student
-    answers).
+    error, if any, is reported when the check then fails. The outcome is one of "pass",
+    "fail" (AssertionError or NotImplementedError: the check rejected the answer, with
+    its message), "error" (any other exception) or "answer-error"; it is stored in the
+    kernel's `__course_checks[exercise_id][label]` and printed on a line starting with
+    CHECK_MARKER. Used by the tests (stub, solution and wrong answers) and by the
+    autograder (student answers).
     """
     answer = ""
     if answer_source is not None:

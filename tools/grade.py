@@ -1,43 +1,36 @@
 """Grade students' notebooks: re-run the official checks on their answers, with a time
 limit.
 
-Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR] [--cell-timeout
-120] [--jobs 1]
-                             [--memory-mb 4096] [--time-limit 1800]
-                             [--unsafe-no-sandbox]
+Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR]
+                             [--cell-timeout 120] [--jobs 1] [--memory-mb 4096]
+                             [--time-limit 1800] [--unsafe-no-sandbox]
        (a SUBMISSION is a notebook or a folder of notebooks)
 
 Students' code is untrusted: each submission's kernel runs in a bubblewrap sandbox
 (tools/sandbox.py: no network, read-only system, no home directory, no other submission,
-a
-private /tmp, limits on memory, processes, file size and time). Where bubblewrap is
-missing or
-cannot work (macOS), grading refuses to start unless --unsafe-no-sandbox is given, which
-runs
-the students' code with your own rights: only for submissions you trust.
+a private /tmp, limits on memory, processes, file size and time). Where bubblewrap is
+missing or cannot work (macOS), grading refuses to start unless --unsafe-no-sandbox is
+given, which runs the students' code with your own rights: only for submissions you
+trust.
 
 Only the students' answer cells are taken from a submission. Every other cell and every
-check
-comes from the official chapter (found by the submission's metadata, or its file name),
-so
-nothing a student prints or edits can fake a pass. Each submission runs in a fresh
-temporary
-directory. Per exercise the result is one of:
+check comes from the official chapter (found by the submission's metadata, or its file
+name), so nothing a student prints or edits can fake a pass. Each submission runs in a
+fresh temporary directory. Per exercise the result is one of:
 
   pass          the official check passed
   fail          the official check failed (its message is reported)
   answer-error  the answer cell raised (the check is still run, and fails)
   missing       the submission has no answer cell for this exercise (deleted, or tags
-  removed)
+                removed)
   check-removed the submission's check cell was deleted or renamed (reported; never a
-  pass)
+                pass)
   not-reached   a time limit or a crash stopped the notebook before this exercise
   invalid       the file is not a chapter notebook (the message says why)
 
 Writes grades.json and grades.csv to --out (default: the current directory) and prints a
-table.
-Exit status: 0 when every submission could be graded, 2 when some file was invalid,
-3 when grading refused to run without a sandbox.
+table. Exit status: 0 when every submission could be graded, 2 when some file was
+invalid, 3 when grading refused to run without a sandbox.
 """
 
 from __future__ import annotations
@@ -99,8 +92,7 @@ def grading_notebook(official, answers: dict[str, str]):
     answer.
 
     Returns the notebook and, per exercise, the index of the cell that runs its check.
-    An
-    answer missing from the submission leaves the check to run on nothing (it fails).
+    An answer missing from the submission leaves the check to run on nothing (it fails).
     """
     parts = course.exercises(official)
     role_of = {
@@ -182,10 +174,9 @@ def _run(
 
     Returns exercise id -> (status, message), and why the run stopped early (if it did).
     An exercise's outcome is read only from its own check cell, and only when that cell
-    ran to
-    its end: a line printed by a student's answer cannot pass another exercise, nor its
-    own
-    when the answer stops the cell (a killed kernel, an endless loop) after printing it.
+    ran to its end: a line printed by a student's answer cannot pass another exercise,
+    nor its own when the answer stops the cell (a killed kernel, an endless loop) after
+    printing it.
     """
     manager = sandbox.kernel_manager_class(limits) if limits else None
     result = execution.execute(
@@ -302,7 +293,7 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "paths", nargs="+", type=Path, help="notebooks or folders of notebooks"
     )
@@ -341,8 +332,8 @@ def main() -> int:
     parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
-        help="run students' code WITHOUT a sandbox, with your rights (trusted work "
-        "only)",
+        help="run students' code WITHOUT a sandbox, with your rights "
+        "(trusted work only)",
     )
     args = parser.parse_args()
     if args.cell_timeout < 1:
@@ -361,23 +352,20 @@ def main() -> int:
     if args.unsafe_no_sandbox:
         limits = None
         print(
-            "grade.py: WARNING: --unsafe-no-sandbox: the students' code runs with "
-            "your own rights "
-            "(it can read, change or send anything you can). Use it only for work you "
-            "trust.",
+            "grade.py: WARNING: --unsafe-no-sandbox: the students' code runs with your "
+            "own rights (it can read, change or send anything you can). Use it only "
+            "for work you trust.",
             file=sys.stderr,
         )
     elif reason:
         print(
             f"grade.py: refusing to grade: {reason}, and students' code must not run "
-            "with your "
-            "rights (it could read your files, use the network, fill the disk).\n"
+            "with your rights (it could read your files, use the network, "
+            "fill the disk).\n"
             "Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; or: "
-            "make sandbox). "
-            "Where it cannot work (macOS), grade in a Linux virtual machine or "
-            "container; "
-            "or, only for submissions you trust, pass --unsafe-no-sandbox "
-            "(make grade UNSAFE=1), which is unsafe.",
+            "make sandbox). Where it cannot work (macOS), grade in a Linux virtual "
+            "machine or container; or, only for submissions you trust, pass "
+            "--unsafe-no-sandbox (make grade UNSAFE=1), which is unsafe.",
             file=sys.stderr,
         )
         return 3

@@ -3,17 +3,15 @@ nbgrader.
 
 Usage: python tools/nbgrader_export.py [CHAPTER ...] [--out dist/nbgrader]
 
-Writes OUT/nbgrader_config.py and, per chapter, OUT/source/<chapter>/<chapter>.ipynb,
-where
+Writes OUT/nbgrader_config.py and, per chapter,
+OUT/source/<chapter>/<chapter>.ipynb, where
   - each exercise's answer cell becomes an nbgrader solution cell: the student's
-  starting code
-    (the stub), then the official solution between `### BEGIN SOLUTION` and `### END
-    SOLUTION`
-    (nbgrader's generate_assignment keeps the stub and removes the solution);
+    starting code (the stub), then the official solution between `### BEGIN SOLUTION`
+    and `### END SOLUTION` (nbgrader's generate_assignment keeps the stub and removes
+    the solution);
   - each check cell becomes an autograded test cell worth the exercise's points: the
-  check
-    cell's metadata.course.points, else the chapter's metadata.course.points[exercise],
-    else 1;
+    check cell's metadata.course.points, else the chapter's
+    metadata.course.points[exercise], else 1;
   - every other cell (the lesson) is read-only.
 Then, in OUT:  nbgrader generate_assignment 01_tensors  and, once students hand in,
                nbgrader autograde 01_tensors  (see book/instructors.md).
@@ -37,13 +35,11 @@ CONFIG = f"""\
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "hands-on-pytorch"
 c.CourseDirectory.root = "."
-# generate_assignment keeps each exercise's starting code and removes the solution below
-# it.
+# generate_assignment keeps each exercise's starting code, drops the solution below it.
 c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
-# Seconds one cell may run while autograding (the training chapters need minutes on a
-# CPU).
+# Seconds one cell may run while autograding (training chapters need minutes on a CPU).
 c.ExecutePreprocessor.timeout = 600
 """
 
@@ -133,7 +129,7 @@ def export(chapters: list[Path], out: Path) -> list[Path]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapters", nargs="*", help="chapters to export (default: all)")
     parser.add_argument(
         "--out",
@@ -150,8 +146,7 @@ def main() -> int:
         print(f"wrote {path}")
     print(
         f"nbgrader course folder: {args.out} (then: cd {args.out} && nbgrader "
-        "generate_assignment "
-        f"{chapters[0].stem})"
+        f"generate_assignment {chapters[0].stem})"
     )
     return 0
 

@@ -3,15 +3,11 @@
 Usage: python tools/run_notebooks.py [--refresh-only] [01_tensors ...]   (default: all)
 
 Before executing, what is generated is refreshed: the Colab badge (from _config.yml),
-the
-learner's time (computed, see course.learner_minutes), the "at a glance" cell (from the
-notebook's metadata) and the lines that hide each solution in Colab, JupyterLab and on
-the
-site. Each notebook runs in a fresh empty directory, as in Colab, with COURSE_DATA_DIR
-pointing
-at the datasets (seeded from ../shared when it exists). The hash of the code that
-produced the
-outputs is recorded, so tests can spot stale outputs.
+the learner's time (computed, see course.learner_minutes), the "at a glance" cell (from
+the notebook's metadata) and the lines that hide each solution in Colab, JupyterLab and
+on the site. Each notebook runs in a fresh empty directory, as in Colab, with
+COURSE_DATA_DIR pointing at the datasets (seeded from ../shared when it exists). The
+hash of the code that produced the outputs is recorded, so tests can spot stale outputs.
 """
 
 from __future__ import annotations
@@ -74,7 +70,7 @@ def run(path: Path, data_dir: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
     )

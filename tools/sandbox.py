@@ -1,38 +1,30 @@
 """The sandbox the autograder runs students' code in (a module, not a script).
 
 Each submission's kernel runs inside bubblewrap (`bwrap`, Debian's `bubblewrap`
-package);
-the grader, which only talks to the kernel and writes the report, stays outside.
+package); the grader, which only talks to the kernel and writes the report, stays
+outside.
 
 Boundaries (see also book/instructors.md):
   - no network: a fresh network namespace holding only its own loopback. The grader
-  talks
-    to the kernel over Unix sockets ("ipc" transport) in a directory private to that
-    kernel,
-    bind-mounted into the sandbox, since TCP to the host's localhost is gone;
+    talks to the kernel over Unix sockets ("ipc" transport) in a directory private to
+    that kernel, bind-mounted into the sandbox, since TCP to the host's localhost is
+    gone;
   - the file system is an empty root holding, read-only: /usr (and the /bin, /lib
-  links),
-    a short list of /etc files (no /etc/shadow, no SSH host keys), the CPU description
-    in
-    /sys, the Python installation and virtual environment, and the datasets folder.
-    Nothing
-    else: no home directory, no repository, no other submission, no submissions folder;
+    links), a short list of /etc files (no /etc/shadow, no SSH host keys), the CPU
+    description in /sys, the Python installation and virtual environment, and the
+    datasets folder. Nothing else: no home directory, no repository, no other
+    submission, no submissions folder;
   - /tmp (the working directory) and /dev/shm are private, in memory, size-limited, and
     disappear with the kernel; everything else is read-only;
   - new namespaces for users, processes, IPC, host name and cgroups; no capabilities; no
     new user namespaces inside; a new session (no terminal injection); environment
     cleared;
   - limits (`Limits`): heap memory (RLIMIT_DATA), address space (RLIMIT_AS), processes
-  and
-    threads (RLIMIT_NPROC, counted inside the sandbox's user namespace; as root, where
-    the
-    kernel ignores RLIMIT_NPROC, a pids cgroup instead), file size (RLIMIT_FSIZE), the
-    size
-    of /tmp, CPU seconds (RLIMIT_CPU) and total wall time (`timeout -s KILL`, outside
-    the
-    sandbox, so the code inside can neither see nor stop it). The per-cell time limit
-    stays
-    the grader's, as before.
+    and threads (RLIMIT_NPROC, counted inside the sandbox's user namespace; as root,
+    where the kernel ignores RLIMIT_NPROC, a pids cgroup instead), file size
+    (RLIMIT_FSIZE), the size of /tmp, CPU seconds (RLIMIT_CPU) and total wall time
+    (`timeout -s KILL`, outside the sandbox, so the code inside can neither see nor stop
+    it). The per-cell time limit stays the grader's, as before.
 """
 
 from __future__ import annotations
@@ -60,14 +52,12 @@ class Limits:
     """What one submission's kernel may use."""
 
     memory: int = 4 * GiB  # RLIMIT_DATA: heap and private anonymous memory
-    address_space: int = (
-        12 * GiB
-    )  # RLIMIT_AS: all mappings (torch alone maps about 3 GB)
+    # RLIMIT_AS: all mappings (torch alone maps about 3 GB)
+    address_space: int = 12 * GiB
     processes: int = 256  # processes and threads inside the sandbox
     file_size: int = 256 * MiB  # RLIMIT_FSIZE: largest file the code may write
-    tmp_size: int = (
-        512 * MiB
-    )  # the private /tmp (in memory), also the working directory
+    # the private /tmp (in memory), also the working directory
+    tmp_size: int = 512 * MiB
     cpu_seconds: int = 3600  # RLIMIT_CPU
     wall_seconds: int = 1800  # the whole notebook, then the sandbox is killed
 
@@ -75,10 +65,9 @@ class Limits:
         return (
             f"memory {self.memory // MiB} MiB "
             f"(address space {self.address_space // MiB} MiB), "
-            f"{self.processes} processes/threads, files up to {self.file_size // MiB} "
-            "MiB, "
-            f"/tmp {self.tmp_size // MiB} MiB, CPU {self.cpu_seconds} s, "
-            f"wall time {self.wall_seconds} s"
+            f"{self.processes} processes/threads, files up to "
+            f"{self.file_size // MiB} MiB, /tmp {self.tmp_size // MiB} MiB, "
+            f"CPU {self.cpu_seconds} s, wall time {self.wall_seconds} s"
         )
 
 
@@ -115,10 +104,8 @@ PASSED_ENVIRONMENT = (
 )
 
 # Runs first inside the sandbox: sets the limits the code cannot raise again, then
-# becomes
-# the kernel. RLIMIT_NPROC is set here, inside the new user namespace, so that it counts
-# only
-# the sandbox's processes.
+# becomes the kernel. RLIMIT_NPROC is set here, inside the new user namespace, so that
+# it counts only the sandbox's processes.
 _LIMITS_PRELUDE = """
 import json, os, resource, sys
 limits = json.loads(sys.argv[1])
@@ -130,8 +117,7 @@ os.execv(sys.argv[2], sys.argv[2:])
 """
 
 # Runs first outside the sandbox, as root only: the kernel ignores RLIMIT_NPROC for
-# root,
-# so the sandbox's processes are counted by a pids cgroup instead.
+# root, so the sandbox's processes are counted by a pids cgroup instead.
 _PIDS_CGROUP_PRELUDE = """
 import os, sys
 name, limit = sys.argv[1], sys.argv[2]
@@ -212,8 +198,8 @@ MATPLOTLIB_DIR = "/tmp/.matplotlib"
 @functools.cache
 def matplotlib_cache() -> str | None:
     """A folder holding matplotlib's font list, built once per grading process (outside
-    the
-    sandbox, by trusted code), so that each kernel need not rebuild it (about 3 s)."""
+    the sandbox, by trusted code), so that each kernel need not rebuild it (about 3 s).
+    """
     folder = tempfile.mkdtemp(prefix="course-matplotlib-")
     atexit.register(shutil.rmtree, folder, True)
     run = subprocess.run(

@@ -3,13 +3,10 @@
 Usage: python tools/seeds.py [01_tensors ...] [--seeds 0 1 2 3 4]
 
 Each chapter runs once per seed (papermill parameter SEED) through the course's one
-execution
-path, in a fresh directory; its `results` are checked against
-tests/claims/<chapter>.json.
-Prints a table of the claimed results per seed; exits 1 when a claim fails for some
-seed.
-Too slow for `make test` (five runs of every chapter): run `make seeds` after changing a
-chapter's experiments or claims.
+execution path, in a fresh directory; its `results` are checked against
+tests/claims/<chapter>.json. Prints a table of the claimed results per seed; exits 1
+when a claim fails for some seed. Too slow for `make test` (five runs of every chapter):
+run `make seeds` after changing a chapter's experiments or claims.
 """
 
 from __future__ import annotations
@@ -52,7 +49,7 @@ def check_chapter(path: Path, seeds, data_dir: Path) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
     )

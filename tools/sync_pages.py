@@ -160,8 +160,7 @@ def render_versions() -> str:
     lines = [
         "**The chapters run on Google Colab's versions** (Colab's published package "
         f"list, snapshot of {snapshot['date']}, Python {snapshot['python']}); the "
-        "stored "
-        f"outputs that this site shows were made with them (`{COLAB_RUNTIME}`):",
+        f"stored outputs that this site shows were made with them (`{COLAB_RUNTIME}`):",
         "",
         "| Package | Version |",
         "|---|---|",
@@ -253,7 +252,7 @@ def correction_sections(nb) -> list[dict]:
 
     Each: {"cell": index, "headings": the cell's level-3 headings, "corrections": its
     metadata.course.corrections (None when absent)}. The section runs from its `##`
-    heading     to the next heading of level 1 or 2.
+    heading to the next heading of level 1 or 2.
     """
     by_cell: dict[int, dict] = {}
     inside = False
@@ -375,8 +374,7 @@ def render_errata() -> str:
     shown = sum(1 for e in entries if e["home"] and e["home"]["href"].startswith("../"))
     lines = [
         f"{len(entries)} distinct errors: {shown} demonstrated by code in the "
-        "chapters, "
-        f"{len(entries) - shown} that no code can show.",
+        f"chapters, {len(entries) - shown} that no code can show.",
         "",
     ]
     for article in ARTICLES:
@@ -446,7 +444,7 @@ def generated_files() -> dict[Path, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--check",
         action="store_true",

@@ -2,15 +2,11 @@
 
 - Citations: docutils marks each bibliography entry `role="doc-biblioentry"` inside a
   `role="list"`. DPUB-ARIA 1.1 deprecated `doc-biblioentry`, so axe-core reports the
-  entries as
-  deprecated roles and the list as having no list items (`aria-required-children`,
-  critical).
-  They are plain list items: `role="listitem"`.
+  entries as deprecated roles and the list as having no list items
+  (`aria-required-children`, critical). They are plain list items: `role="listitem"`.
 - The PDF: when `make pdf` has printed the book (or COURSE_PDF names a PDF), the file is
-copied
-  into the site and every page's sidebar links to it (template `pdf-link.html`). A site
-  built
-  without it has no link, so no link is ever broken.
+  copied into the site and every page's sidebar links to it (template `pdf-link.html`).
+  A site built without it has no link, so no link is ever broken.
 """
 
 from __future__ import annotations

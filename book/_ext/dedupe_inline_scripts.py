@@ -1,12 +1,9 @@
 """Sphinx extension: drop inline <script> bodies a page would otherwise include twice.
 
 With Jupyter Book 1.0.4 (Sphinx 7.4, sphinx-thebe 0.3), sphinx-thebe's configuration
-script
-(`const THEBE_JS_URL = ...`) is registered twice, so every page logs "Identifier
-'THEBE_JS_URL'
-has already been declared" in the browser console. Identical inline scripts are
-redundant by
-definition, so keeping the first of each is safe.
+script (`const THEBE_JS_URL = ...`) is registered twice, so every page logs "Identifier
+'THEBE_JS_URL' has already been declared" in the browser console. Identical inline
+scripts are redundant by definition, so keeping the first of each is safe.
 """
 
 from __future__ import annotations
