@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 import sys
@@ -52,6 +53,21 @@ def test_toc_lists_every_chapter_once_in_order():
     for entry in course.toc_files():
         matches = list(course.REPO_ROOT.glob(f"{entry}.*"))
         assert matches, f"_toc.yml names {entry}, which does not exist"
+
+
+def test_tools_take_chapter_names_and_reject_unknown_ones(capsys):
+    """The tools' CHAPTERS: names in, paths out, a typo refused with the known names."""
+    parser = argparse.ArgumentParser(prog="tool")
+    course.add_chapters_argument(parser)
+    first = course.chapter_paths()[0]
+    assert parser.parse_args([first.stem, first.name]).chapters == [first, first]
+    assert parser.parse_args([]).chapters == []
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args([first.stem[:-1]])
+    assert stopped.value.code == 2
+    assert f"no such chapter: {first.stem[:-1]} (chapters: {first.stem}" in (
+        capsys.readouterr().err
+    )
 
 
 def test_chapters_are_numbered_without_gaps():

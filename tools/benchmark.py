@@ -88,9 +88,7 @@ def render_table(report: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
-    )
+    course.add_chapters_argument(parser)
     parser.add_argument(
         "--runs", type=int, default=3, help="executions per chapter (default 3)"
     )
@@ -100,10 +98,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    try:
-        paths = course.select_chapters(args.chapters)
-    except ValueError as error:
-        parser.error(str(error))
+    paths = args.chapters or course.chapter_paths()
     data_dir = execution.prepare_data_dir()
 
     rows, over_budget = [], []

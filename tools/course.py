@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
 import gzip
 import hashlib
@@ -105,6 +106,26 @@ def select_chapters(names: list[str] | None = None) -> list[Path]:
             f"no such chapter: {', '.join(sorted(unknown))} (chapters: {known})"
         )
     return [p for p in paths if p.stem in wanted]
+
+
+def add_chapters_argument(
+    parser: argparse.ArgumentParser,
+    help: str = "notebook names such as 01_tensors (default: all)",
+) -> None:
+    """A tool's positional `chapters`: parsed into paths, an unknown name a usage error.
+
+    `args.chapters` is then the list of paths, empty when none was named (use
+    `args.chapters or chapter_paths()` for all).
+    """
+    parser.add_argument("chapters", nargs="*", type=_chapter_argument, help=help)
+
+
+def _chapter_argument(name: str) -> Path:
+    try:
+        (path,) = select_chapters([name])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return path
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

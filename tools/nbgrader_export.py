@@ -130,7 +130,7 @@ def export(chapters: list[Path], out: Path) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("chapters", nargs="*", help="chapters to export (default: all)")
+    course.add_chapters_argument(parser, help="chapters to export (default: all)")
     parser.add_argument(
         "--out",
         type=Path,
@@ -138,10 +138,7 @@ def main() -> int:
         help="the nbgrader course folder (default dist/nbgrader)",
     )
     args = parser.parse_args()
-    try:
-        chapters = course.select_chapters(args.chapters)
-    except ValueError as error:
-        parser.error(str(error))
+    chapters = args.chapters or course.chapter_paths()
     for path in export(chapters, args.out):
         print(f"wrote {path}")
     print(

@@ -71,9 +71,7 @@ def run(path: Path, data_dir: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
-    )
+    course.add_chapters_argument(parser)
     parser.add_argument(
         "--refresh-only",
         action="store_true",
@@ -81,10 +79,7 @@ def main() -> int:
         "without executing; fails if that changes code, which needs a new execution",
     )
     args = parser.parse_args()
-    try:
-        paths = course.select_chapters(args.chapters)
-    except ValueError as error:
-        parser.error(str(error))
+    paths = args.chapters or course.chapter_paths()
     if args.refresh_only:
         for path in paths:
             nb = course.read_notebook(path)

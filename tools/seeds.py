@@ -50,9 +50,7 @@ def check_chapter(path: Path, seeds, data_dir: Path) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "chapters", nargs="*", help="notebook names such as 01_tensors (default: all)"
-    )
+    course.add_chapters_argument(parser)
     parser.add_argument(
         "--seeds",
         nargs="+",
@@ -61,10 +59,7 @@ def main() -> int:
         help="seeds to run (default: 0 1 2 3 4)",
     )
     args = parser.parse_args()
-    try:
-        paths = course.select_chapters(args.chapters)
-    except ValueError as error:
-        parser.error(str(error))
+    paths = args.chapters or course.chapter_paths()
     data_dir = execution.prepare_data_dir()
     failures = [f for path in paths for f in check_chapter(path, args.seeds, data_dir)]
     for failure in failures:
