@@ -258,16 +258,6 @@ VIEWPORTS = {"phone": PHONE, "1280": WIDE, "1600": {"width": 1600, "height": 900
 CODE_COLUMN_CHARS = 88
 
 
-def chapter_notebook(page_name: str):
-    """The notebook a page is built from, or None for the pages around the chapters."""
-    path = course.REPO_ROOT / f"{page_name}.ipynb"
-    return (
-        course.read_notebook(path)
-        if page_name.startswith("notebooks/") and path.is_file()
-        else None
-    )
-
-
 # axe-core 4.12.1 over the 16 pages of the table of contents, light and dark, measured
 # 2026-11-29 (violations x page x mode). Before issue 24: critical 2
 # (aria-required-children: the references' citation list), serious 0, moderate 32
