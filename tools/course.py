@@ -90,24 +90,6 @@ def copy_notebook(nb) -> nbformat.NotebookNode:
     return copy.deepcopy(nb)
 
 
-def select_chapters(names: list[str] | None = None) -> list[Path]:
-    """The chapters named (`01_tensors` or `01_tensors.ipynb`), in order; all if none.
-
-    Raises ValueError naming any that does not exist.
-    """
-    paths = chapter_paths()
-    if not names:
-        return paths
-    wanted = {Path(name).name.removesuffix(".ipynb") for name in names}
-    unknown = wanted - {p.stem for p in paths}
-    if unknown:
-        known = ", ".join(p.stem for p in paths)
-        raise ValueError(
-            f"no such chapter: {', '.join(sorted(unknown))} (chapters: {known})"
-        )
-    return [p for p in paths if p.stem in wanted]
-
-
 def add_chapters_argument(
     parser: argparse.ArgumentParser,
     help: str = "notebook names such as 01_tensors (default: all)",
@@ -121,11 +103,14 @@ def add_chapters_argument(
 
 
 def _chapter_argument(name: str) -> Path:
-    try:
-        (path,) = select_chapters([name])
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return path
+    """The chapter named `01_tensors` or `01_tensors.ipynb` (a path is allowed)."""
+    paths = {p.stem: p for p in chapter_paths()}
+    stem = Path(name).name.removesuffix(".ipynb")
+    if stem not in paths:
+        raise argparse.ArgumentTypeError(
+            f"no such chapter: {stem} (chapters: {', '.join(paths)})"
+        )
+    return paths[stem]
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
