@@ -89,19 +89,18 @@ def nbgrader(bin_dir: Path, course_dir: Path, *args: str, data_dir: Path) -> str
     return run.stdout + run.stderr
 
 
-def test_export_marks_every_cell(tmp_path):
+def export_chapter(out) -> None:
+    """Run `make nbgrader`'s script on the test's chapter, writing into `out`."""
     subprocess.run(
-        [
-            sys.executable,
-            "tools/nbgrader_export.py",
-            CHAPTER.stem,
-            "--out",
-            str(tmp_path),
-        ],
+        [sys.executable, "tools/nbgrader_export.py", CHAPTER.stem, "--out", str(out)],
         cwd=course.REPO_ROOT,
         check=True,
         capture_output=True,
     )
+
+
+def test_export_marks_every_cell(tmp_path):
+    export_chapter(tmp_path)
     assert (tmp_path / "nbgrader_config.py").is_file()
     nb = course.read_notebook(
         tmp_path / "source" / CHAPTER.stem / f"{CHAPTER.stem}.ipynb"
@@ -122,18 +121,7 @@ def test_nbgrader_generates_and_autogrades_the_export(
     tmp_path, nbgrader_bin, course_data_dir
 ):
     course_dir = tmp_path / "course"
-    subprocess.run(
-        [
-            sys.executable,
-            "tools/nbgrader_export.py",
-            CHAPTER.stem,
-            "--out",
-            str(course_dir),
-        ],
-        cwd=course.REPO_ROOT,
-        check=True,
-        capture_output=True,
-    )
+    export_chapter(course_dir)
     nbgrader(
         nbgrader_bin,
         course_dir,
