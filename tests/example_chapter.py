@@ -1,4 +1,4 @@
-"""A small chapter that meets the second edition's contract, for the tests' own tests.
+"""A small chapter that meets the course standard's contract, for the tests' own tests.
 
 The checks of test_second_edition.py and test_pages.py must pass on it, and each must
 fail on a copy of it with the one defect that check is about.
@@ -89,16 +89,8 @@ def compliant_chapter(number: int = 1) -> nbformat.NotebookNode:
             _cell(code, stub, [course.TAG_ANSWER], course={"exercise": ex}),
             _cell(
                 code,
-                "#@title Solution\n" + solution,
-                [course.TAG_SOLUTION, "hide-input"],
-                course={"exercise": ex},
-                cellView="form",
-                jupyter={"source_hidden": True},
-            ),
-            _cell(
-                code,
-                check,
-                [course.TAG_CHECK],
+                course.render_check(ex, check),
+                [course.TAG_CHECK, "hide-input"],
                 course={
                     "exercise": ex,
                     "kind": kind,
@@ -110,7 +102,24 @@ def compliant_chapter(number: int = 1) -> nbformat.NotebookNode:
                         }
                         for i in (1, 2)
                     ],
+                    "right_answers": [
+                        {
+                            "description": f"written another way ({i})",
+                            "source": f"{solution}  # another way {i}\nprint({i})",
+                        }
+                        for i in (1, 2)
+                    ],
                 },
+                cellView="form",
+                jupyter={"source_hidden": True},
+            ),
+            _cell(
+                code,
+                "#@title Solution\n" + solution,
+                [course.TAG_SOLUTION, "hide-input"],
+                course={"exercise": ex},
+                cellView="form",
+                jupyter={"source_hidden": True},
             ),
         ]
     cells += [_cell(md, "## Summary\n\nWhat was learnt.")]
@@ -119,11 +128,10 @@ def compliant_chapter(number: int = 1) -> nbformat.NotebookNode:
         "chapter": number,
         "title": "An example chapter",
         "summary": "An example.",
-        "minutes": 0,
         "gpu": "no",
         "prerequisites": "none",
         "objectives": ["a", "b", "c"],
         "budget_seconds": 10,
     }
-    nb.metadata["course"]["minutes"] = course.learner_minutes(nb)
+    nb.metadata["course"]["time"] = course.learner_time(nb)
     return nb

@@ -23,43 +23,97 @@ def wrong_answers(nb, exercise_id: str) -> list[dict]:
     return list(check.metadata.get("course", {}).get("wrong_answers", []))
 
 
+def right_answers(nb, exercise_id: str) -> list[dict]:
+    """The other correct answers stored in an exercise's check cell."""
+    check = nb.cells[course.exercises(nb)[exercise_id]["check"]]
+    return list(check.metadata.get("course", {}).get("right_answers", []))
+
+
+def learner_answer_source(exercise_id: str, answer_source: str) -> str:
+    """Code that runs `answer_source` as a learner's answer cell would run, an error
+    printed rather than raised (a learner pressing Shift+Enter goes on after it)."""
+    return (
+        "try:\n"
+        f"    exec(compile(get_ipython().transform_cell({answer_source!r}), "
+        f"'<a learner\\'s answer to exercise {exercise_id}>', 'exec'), globals())\n"
+        "except Exception as __error:\n"
+        "    print(f'the answer cell raised {type(__error).__name__}: {__error}')"
+    )
+
+
+def run_all_source(exercise_id: str, check_source: str) -> str:
+    """The chapter's own check cell, run as "Run all" runs it, its printed verdict
+    recorded under the label "run all"."""
+    return (
+        "import contextlib as __contextlib, io as __io\n"
+        "__printed = __io.StringIO()\n"
+        "with __contextlib.redirect_stdout(__printed):\n"
+        f"    exec(compile({check_source!r}, '<check cell of exercise {exercise_id}>', "
+        "'exec'), globals())\n"
+        "__course_checks = globals().get('__course_checks', {})\n"
+        f"__course_checks.setdefault({exercise_id!r}, {{}})['run all'] = "
+        "['printed', __printed.getvalue()]\n"
+        "print(__printed.getvalue(), end='')"
+    )
+
+
 def instrument(nb, record: Path):
     """A copy of the chapter that records, as it runs, what the tests need to know.
 
     - Right after each answer cell (the blank stub a student starts from) the exercise's
       check runs on the stub: it must fail.
-    - Right after the check cell (which follows the solution) the check runs again on
-      the solution (it must pass), then after each wrong answer stored in the check
-      cell's metadata (each must be rejected); then the solution runs again, so later
-      cells see it.
+    - Then the exercise's first wrong answer replaces the stub, as a learner's answer,
+      and the chapter's own check cell runs as "Run all" would run it: what it prints
+      is recorded (it must not say "correct").
+    - Right after the check cell the check runs again on the solution (it must pass),
+      after each wrong answer stored in the check cell's metadata (each must be
+      rejected) and after each right answer stored there (each must pass); then the
+      chapter's solution cell runs, so later cells see it.
     - At the end, the `results` dict and every check's outcome are written to `record`
       (JSON).
 
-    The chapter's own cells are unchanged, so nbval still compares their stored outputs.
+    The chapter's other cells are unchanged, so nbval still compares their stored
+    outputs.
     """
     probe_after: dict[int, list[str]] = {}
+    replace: dict[int, str] = {}
     for exercise_id, parts in course.exercises(nb).items():
         check = nb.cells[parts["check"]].source
         solution = nb.cells[parts["solution"]].source
-        probe_after[parts["answer"]] = [
-            execution.check_cell_source(exercise_id, check, "stub")
+        after_answer = [execution.check_cell_source(exercise_id, check, "stub")]
+        wrong = wrong_answers(nb, exercise_id)
+        if wrong:
+            after_answer.append(learner_answer_source(exercise_id, wrong[0]["source"]))
+        probe_after[parts["answer"]] = after_answer
+        replace[parts["check"]] = run_all_source(exercise_id, check)
+        probes = [
+            execution.check_cell_source(
+                exercise_id, check, "solution", answer_source=solution
+            )
         ]
-        probes = [execution.check_cell_source(exercise_id, check, "solution")]
-        for number, wrong in enumerate(wrong_answers(nb, exercise_id), start=1):
+        for number, answer in enumerate(wrong, start=1):
             probes.append(
                 execution.check_cell_source(
-                    exercise_id, check, f"wrong {number}", answer_source=wrong["source"]
+                    exercise_id,
+                    check,
+                    f"wrong {number}",
+                    answer_source=answer["source"],
                 )
             )
-        probes.append(
-            f"exec(compile(get_ipython().transform_cell({solution!r}), "
-            f"'<solution of exercise {exercise_id}>', 'exec'), globals())"
-        )
+        for number, answer in enumerate(right_answers(nb, exercise_id), start=1):
+            probes.append(
+                execution.check_cell_source(
+                    exercise_id,
+                    check,
+                    f"right {number}",
+                    answer_source=answer["source"],
+                )
+            )
         probe_after[parts["check"]] = probes
     probed = course.copy_notebook(nb)
     cells = ["__course_checks = {}"]
     for index, cell in enumerate(nb.cells):
-        cells.append(probed.cells[index])
+        cells.append(replace.get(index, probed.cells[index]))
         cells += probe_after.get(index, [])
     cells.append(
         f"import json as __json\nwith open({str(record)!r}, 'w') as __file:\n"

@@ -1,5 +1,6 @@
-"""Each exercise's check rejects the blank stub and each stored wrong answer, and passes
-the solution.
+"""Each exercise's check rejects the blank stub and each stored wrong answer, passes the
+solution and each stored right answer, and, run as "Run all" runs it over a wrong
+answer, never says "correct".
 
 All of it is observed in the chapter's one execution (see `executions` in conftest.py).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from harness import chapter_params, instrument, wrong_answers
+from harness import chapter_params, instrument, right_answers, wrong_answers
 from tools import course, execution
 
 MIN_EXERCISES = 5
@@ -17,7 +18,7 @@ MIN_EXERCISES = 5
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_exercises_are_complete(path):
-    """Each exercise has an answer stub, a solution, and a check, in that order."""
+    """Each exercise has an answer stub, a check and a solution, in that order."""
     nb = course.read_notebook(path)
     exercises = course.exercises(nb)  # raises on a missing or misplaced cell
     assert len(exercises) >= MIN_EXERCISES, (
@@ -36,8 +37,9 @@ def test_exercises_are_complete(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", chapter_params())
-def test_checks_reject_stubs_and_wrong_answers_and_pass_solutions(path, executions):
-    """Each check ran after the stub, the solution and each stored wrong answer."""
+def test_checks_reject_stubs_and_wrong_answers_and_pass_right_ones(path, executions):
+    """Each check ran after the stub, the solution, each stored wrong and right answer,
+    and as the chapter's own cell over the first wrong answer (as "Run all" runs it)."""
     run = executions(path)
     assert run.record is not None, (
         f"the chapter did not run to its end.\n{run.failure()}"
@@ -55,6 +57,22 @@ def check_problems(nb, checks: dict) -> list[str]:
         ]
     problems = []
     for exercise_id, outcomes in sorted(checks.items()):
+        printed = outcomes.get("run all", ["printed", ""])[1]
+        if wrong_answers(nb, exercise_id) and not printed.startswith(
+            f"Exercise {exercise_id}: not"
+        ):
+            problems.append(
+                f"exercise {exercise_id}: run in order over wrong answer 1 (as Run all "
+                "or Shift+Enter runs it), the check cell printed "
+                f"{printed.strip()!r}, not 'Exercise {exercise_id}: not ...'"
+            )
+        for number, right in enumerate(right_answers(nb, exercise_id), start=1):
+            status, message = outcomes.get(f"right {number}", ("missing", ""))
+            if status != "pass":
+                problems.append(
+                    f"exercise {exercise_id}: the check rejects right answer {number} "
+                    f"({right['description']}): it gave {status} {message}".strip()
+                )
         status, message = outcomes["stub"]
         if status != "fail" or not message.split(":", 1)[1].strip():
             problems.append(
@@ -86,7 +104,8 @@ def check_problems(nb, checks: dict) -> list[str]:
 
 
 def tiny_chapter():
-    """One exercise whose check is too lenient: it tests `double` on 3 only."""
+    """One exercise whose check is too lenient (it tests `double` on 3 only) and too
+    strict (it wants an int)."""
     cell = nbformat.v4.new_code_cell
 
     def exercise(source, tag, **course_fields):
@@ -95,15 +114,19 @@ def tiny_chapter():
             metadata={"tags": [tag], "course": {"exercise": "0.1", **course_fields}},
         )
 
+    check = course.render_check(
+        "0.1",
+        "result = double(3)\n"
+        'assert result == 6 and type(result) is int, "double(3) should be 6"',
+    )
     return nbformat.v4.new_notebook(
         cells=[
             exercise(
                 'def double(x):\n    raise NotImplementedError("write double")',
                 course.TAG_ANSWER,
             ),
-            exercise("def double(x):\n    return 2 * x", course.TAG_SOLUTION),
             exercise(
-                'assert double(3) == 6, "double(3) should be 6"',
+                check,
                 course.TAG_CHECK,
                 kind="transfer",
                 wrong_answers=[
@@ -123,18 +146,30 @@ def tiny_chapter():
                         "source": "def double(x):\n    return 3 * x",
                     },
                 ],
+                right_answers=[
+                    {
+                        "description": "a sum",
+                        "source": "def double(x):\n    return x + x",
+                    },
+                    {
+                        "description": "float arithmetic",
+                        "source": "def double(x):\n    return 2.0 * x",
+                    },
+                ],
             ),
+            exercise("def double(x):\n    return 2 * x", course.TAG_SOLUTION),
             cell("results = {}"),
         ]
     )
 
 
 @pytest.mark.slow
-def test_the_probes_catch_a_lenient_check_and_a_vague_message(
+def test_the_probes_catch_lenient_and_strict_checks_and_a_vague_message(
     course_data_dir, tmp_path
 ):
-    """The harness itself: a wrong answer the check lets through is reported by name,
-    and so is a rejection whose message does not name the misconception."""
+    """The harness itself: a check that Run all lets say "correct" over a wrong answer,
+    a right answer the check rejects, a wrong answer it lets through, and a rejection
+    whose message does not name the misconception are each reported by name."""
     nb = tiny_chapter()
     run = execution.execute_under_nbval(
         instrument(nb, tmp_path / "record.json"),
@@ -143,6 +178,8 @@ def test_the_probes_catch_a_lenient_check_and_a_vague_message(
     )
     assert run.record is not None, run.failure()
     problems = check_problems(nb, run.record["checks"])
-    assert len(problems) == 2, problems
-    assert "lets through wrong answer 1 (adds 3 instead of doubling)" in problems[0]
-    assert "wrong answer 3 (triples) but its message does not name it" in problems[1]
+    assert len(problems) == 4, problems
+    assert "the check cell printed 'Exercise 0.1: correct'" in problems[0]
+    assert "rejects right answer 2 (float arithmetic)" in problems[1]
+    assert "lets through wrong answer 1 (adds 3 instead of doubling)" in problems[2]
+    assert "wrong answer 3 (triples) but its message does not name it" in problems[3]

@@ -1,12 +1,18 @@
-"""ruff passes on the tools, the tests and every chapter (configured in pyproject.toml).
+"""ruff passes on the tools, the tests and every chapter (configured in pyproject.toml);
+the chapters' code has one idea per line.
 
 Lines of at most 88 characters, so that code reads on the page without scrolling;
-pyflakes and import order; in the notebooks only F811 is allowed, for the solution cell
-that redefines what its exercise's stub defined.
+pyflakes and import order, and one statement per line (E701, E702); in the notebooks
+only F811 is allowed, for the solution cell that redefines what its exercise's stub
+defined.
+What ruff has no rule for, `packed_lines` checks: no tuple assignment of unrelated
+values, no chained assignment, no assignment expression, no conditional expression
+holding more than simple values.
 """
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -80,3 +86,93 @@ def test_ruff_sees_a_long_line_but_not_an_exercise_redefinition():
         "--stdin-filename", "notebooks/99_example.ipynb", "-", stdin=nbformat.writes(nb)
     )
     assert result.returncode == 1 and "E501" in result.stdout, result.stdout
+
+
+# ---------------------------------------------------------------- one idea per line
+
+
+def _simple(node: ast.AST) -> bool:
+    """A value read at a glance: a name, a literal, an attribute, or a call whose
+    arguments are all of those."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _simple(node.value)
+    if isinstance(node, ast.UnaryOp):
+        return _simple(node.operand)
+    if isinstance(node, ast.Call):
+        return _simple(node.func) and all(
+            _simple(a) for a in [*node.args, *(k.value for k in node.keywords)]
+        )
+    return False
+
+
+def _names(node: ast.AST) -> list[str]:
+    return sorted(ast.unparse(element) for element in node.elts)
+
+
+def packed_lines(source: str) -> list[str]:
+    """Lines of `source` that pack several ideas into one statement."""
+    import IPython.core.inputtransformer2 as transformer
+
+    code = transformer.TransformerManager().transform_cell(source)
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Assign) and len(node.targets) > 1:
+            found.append(f"line {line}: chained assignment (a = b = ...)")
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Tuple)
+            and isinstance(node.value, ast.Tuple)
+            and len(node.value.elts) > 1
+            and _names(node.targets[0]) != _names(node.value)  # a swap is one idea
+        ):
+            found.append(
+                f"line {line}: tuple assignment of several values (a, b = x, y)"
+            )
+        elif isinstance(node, ast.NamedExpr):
+            found.append(f"line {line}: assignment expression (:=)")
+        elif isinstance(node, ast.IfExp) and not (
+            _simple(node.body) and _simple(node.orelse)
+        ):
+            found.append(
+                f"line {line}: conditional expression over computations "
+                "(write an if statement)"
+            )
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, id=p.stem) for p in course.chapter_paths()]
+)
+def test_one_idea_per_line(path):
+    nb = course.read_notebook(path)
+    found = [
+        f"cell {index}, {problem}"
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for problem in packed_lines(cell.source)
+    ]
+    assert not found, f"{path.stem}: packed lines:\n" + "\n".join(found)
+
+
+def test_packed_lines_are_recognised_and_plain_ones_pass():
+    packed = {
+        "a, b = 1, 2": "tuple assignment",
+        "a = b = 0": "chained assignment",
+        "if (n := len(x)) > 3:\n    pass": "assignment expression",
+        "v = m * v + g if state else g.clone()": "conditional expression",
+    }
+    for source, problem in packed.items():
+        assert problem in " ".join(packed_lines(source)), source
+    plain = [
+        "a, b = b, a",
+        "images, labels = batch",
+        "low, high = torch.aminmax(x)",
+        'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")',
+        "%matplotlib inline\nx = 1",
+        "name = 'relu' if relu else 'tanh'",
+    ]
+    for source in plain:
+        assert packed_lines(source) == [], source

@@ -62,7 +62,7 @@ def test_chapter_map_follows_the_metadata(tmp_path, monkeypatch):
     original = CHAPTERS[0]
     nb = course.read_notebook(original)
     nb.metadata["course"]["summary"] = "A summary that exists only in this test."
-    nb.metadata["course"]["minutes"] = 123
+    nb.metadata["course"]["time"] = {"total": 123, "reading": 73, "exercises": 50}
     nb.metadata["course"]["title"] = "A title of this test"
     copy_dir = tmp_path / "notebooks"
     copy_dir.mkdir()
@@ -71,7 +71,8 @@ def test_chapter_map_follows_the_metadata(tmp_path, monkeypatch):
     monkeypatch.setattr(course, "toc_files", lambda: [f"notebooks/{original.stem}"])
     table = sync_pages.render_chapter_map()
     assert (
-        "A summary that exists only in this test. |" in table and "| 123 min |" in table
+        "A summary that exists only in this test. |" in table
+        and "| 123 min (73 reading and running, 50 exercises) |" in table
     )
     assert f"[1. A title of this test](../notebooks/{original.name})" in table
 

@@ -7,6 +7,7 @@ import ast
 import re
 import sys
 
+import nbformat
 import pytest
 
 from harness import chapter_params
@@ -25,7 +26,7 @@ REQUIRED_META = {
     "chapter",
     "title",
     "summary",
-    "minutes",
+    "time",
     "gpu",
     "prerequisites",
     "objectives",
@@ -87,7 +88,7 @@ def test_metadata_and_header(path):
     )
     assert meta["chapter"] == int(path.stem[:2])
     assert meta["gpu"] in {"no", "helps", "yes"}
-    assert isinstance(meta["minutes"], int) and 10 <= meta["minutes"] <= 180
+    assert set(meta["time"]) == {"total", "reading", "exercises"}
     assert len(meta["objectives"]) >= 3
     assert (
         isinstance(meta["budget_seconds"], int) and 0 < meta["budget_seconds"] <= 180
@@ -161,6 +162,108 @@ def test_template_sections_in_order(path):
         "the results cell assigns a dict to `results` and ends by showing it "
         "(the tests read the variable)"
     )
+
+
+def results_cell_problems(nb) -> list[str]:
+    """The results cell exists for the tests: a learner never meets it."""
+    cells = [c for c in course.code_cells(nb) if course.TAG_RESULTS in course.tags(c)]
+    problems = []
+    for cell in cells:
+        if not cell.source.startswith(course.RESULTS_TITLE):
+            problems.append(f"its first line is not {course.RESULTS_TITLE!r} (Colab)")
+        if "remove-cell" not in course.tags(cell):
+            problems.append("it is not tagged remove-cell (the site)")
+        jupyter = cell.metadata.get("jupyter", {})
+        if not (jupyter.get("source_hidden") and jupyter.get("outputs_hidden")):
+            problems.append("its code and output are not hidden (JupyterLab)")
+        if cell.metadata.get("cellView") != "form":
+            problems.append("metadata.cellView is not 'form' (Colab)")
+    return problems
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_the_results_cell_is_hidden_from_learners(path):
+    problems = results_cell_problems(course.read_notebook(path))
+    assert not problems, (
+        "the results cell: " + "; ".join(problems) + (" (run `make pages`)")
+    )
+
+
+# MyST syntax that Colab and Jupyter show as raw text: a role ({cite}`key`), a directive
+# (```{note} or :::{note}), a target label ((name)=).
+MYST_ONLY = re.compile(
+    r"\{[a-z][a-z0-9:_-]*\}`|^\s*(```+|:::+)\s*\{[a-z]|^\([A-Za-z0-9_-]+\)=\s*$",
+    re.MULTILINE,
+)
+
+
+def myst_only_markup(nb) -> list[str]:
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or course.TAG_CHAPTER_INFO in course.tags(cell):
+            continue
+        for match in MYST_ONLY.finditer(cell.source):
+            found.append(f"cell {index}: {match.group(0).strip()!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_markdown_reads_the_same_in_colab(path):
+    """Only markup Colab and Jupyter render: links, not MyST roles or directives."""
+    found = myst_only_markup(course.read_notebook(path))
+    assert not found, (
+        "MyST markup that Colab shows as raw text (use an ordinary link, e.g. to "
+        "../book/references.md or ../notebooks/NN_name.ipynb#section):\n"
+        + "\n".join(found)
+    )
+
+
+def test_myst_markup_is_recognised():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("AdamW {cite}`loshchilov2019adamw` decays."),
+            nbformat.v4.new_markdown_cell("```{note}\nA note.\n```"),
+            nbformat.v4.new_markdown_cell("(my-label)=\n## A section"),
+            nbformat.v4.new_markdown_cell("A [link](../book/references.md), `code`."),
+        ]
+    )
+    assert [line.split(":")[0] for line in myst_only_markup(nb)] == [
+        "cell 0",
+        "cell 1",
+        "cell 2",
+    ]
+
+
+SOURCES_PAGE = "../book/sources.md"
+
+
+def sources_problems(nb) -> list[str]:
+    """The chapter says what its sources are (a link to their page) before it speaks
+    of them, in its opening cell."""
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    if not markdown or SOURCES_PAGE not in markdown[0].source:
+        return [
+            "the opening cell does not link to the page on the sources "
+            f"({SOURCES_PAGE})"
+        ]
+    return []
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_the_sources_are_introduced_in_the_opening_cell(path):
+    problems = sources_problems(course.read_notebook(path))
+    assert not problems, "; ".join(problems)
+
+
+def test_a_chapter_that_speaks_of_the_source_first_is_caught():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Tensors\n\nThe source gets this wrong.")
+        ]
+    )
+    assert sources_problems(nb)
+    nb.cells[0].source += f" It is one of [five articles]({SOURCES_PAGE})."
+    assert not sources_problems(nb)
 
 
 @pytest.mark.parametrize("path", chapter_params())

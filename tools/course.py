@@ -134,22 +134,99 @@ def code_cells(nb) -> list:
 
 
 SOLUTION_TITLE = "#@title Solution"
+CHECK_TITLE = "#@title Check your answer (run this cell after yours)"
+RESULTS_TITLE = "#@title Values the course's own tests read (nothing to learn here)"
 
 
-def hide_solution(cell) -> None:
-    """Hide a solution cell wherever the notebook is opened (idempotent).
+def hide_cell(cell, title: str, hide_output: bool = False) -> None:
+    """Hide a code cell wherever the notebook is opened (idempotent).
 
     Colab folds a code cell in form view (`cellView: form` and a `#@title` first line),
     JupyterLab collapses it (`jupyter.source_hidden`), the site folds it (tag
-    `hide-input`).
+    `hide-input`). An older `#@title` first line is replaced by `title`.
     """
-    if not cell.source.startswith(SOLUTION_TITLE):
-        cell.source = f"{SOLUTION_TITLE}\n{cell.source}"
+    lines = cell.source.split("\n")
+    if lines and lines[0].startswith("#@title"):
+        lines = lines[1:]
+    cell.source = "\n".join([title, *lines])
     cell.metadata["cellView"] = "form"
-    cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+    jupyter = cell.metadata.setdefault("jupyter", {})
+    jupyter["source_hidden"] = True
+    if hide_output:
+        jupyter["outputs_hidden"] = True
     cell.metadata.setdefault("tags", [])
     if "hide-input" not in cell.metadata["tags"]:
         cell.metadata["tags"].append("hide-input")
+
+
+def hide_solution(cell) -> None:
+    """Hide a solution cell in Colab, JupyterLab and on the site (see hide_cell)."""
+    hide_cell(cell, SOLUTION_TITLE)
+
+
+def hide_results(cell) -> None:
+    """The `results` cell exists for the tests: removed from the site, folded (code and
+    output) in Colab and JupyterLab."""
+    hide_cell(cell, RESULTS_TITLE, hide_output=True)
+    if "remove-cell" not in cell.metadata["tags"]:
+        cell.metadata["tags"].append("remove-cell")
+
+
+# A check cell is generated around its assertions (the "body"), so that running it never
+# raises: on the blank stub it says the exercise is not answered yet, on a wrong answer
+# it prints the assertion's message, on a right one "correct". The tests, the autograder
+# and the nbgrader export run the body itself (check_body), where a failure raises.
+_CHECK_TEMPLATE = """{title}
+try:
+{body}
+except NotImplementedError as missing:
+    print(f"Exercise {exercise_id}: not answered yet. {{missing}}")
+except AssertionError as problem:
+    print(f"Exercise {exercise_id}: not correct yet. {{problem}}")
+else:
+    print("Exercise {exercise_id}: correct")"""
+
+
+def render_check(exercise_id: str, body: str) -> str:
+    """The check cell's source around its assertions (see _CHECK_TEMPLATE)."""
+    indented = "\n".join(
+        f"    {line}" if line.strip() else "" for line in body.strip("\n").split("\n")
+    )
+    return _CHECK_TEMPLATE.format(
+        title=CHECK_TITLE, body=indented, exercise_id=exercise_id
+    )
+
+
+def check_body(source: str) -> str:
+    """The assertions of a check cell (the code inside its `try:`), dedented.
+
+    A source not (yet) in the template, as an author may write it, is its own body
+    (less a `#@title` first line).
+    """
+    import textwrap
+
+    lines = source.split("\n")
+    if lines and lines[0].startswith("#@title"):
+        lines = lines[1:]
+    if not lines or lines[0] != "try:":
+        return "\n".join(lines).strip("\n")
+    end = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.startswith("except NotImplementedError")
+        ),
+        None,
+    )
+    if end is None:
+        raise ValueError("a check cell's try: has no `except NotImplementedError`")
+    return textwrap.dedent("\n".join(lines[1:end])).strip("\n")
+
+
+def hide_check(cell, exercise_id: str) -> None:
+    """Put a check cell in its template and hide it like a solution (idempotent)."""
+    cell.source = render_check(exercise_id, check_body(cell.source))
+    hide_cell(cell, CHECK_TITLE)
 
 
 def code_hash(nb) -> str:
@@ -163,34 +240,85 @@ def chapter_meta(nb) -> dict:
     return nb.metadata["course"]
 
 
-# The second edition's yardstick for a learner's time (../shared/second-edition.md,
-# section 2).
+# The yardstick for a learner's time (CONTRIBUTING.md, "The course standard"): what a
+# reader reads and runs, so that packing code onto fewer lines cannot lower it.
 WORDS_PER_MINUTE = 150
-CODE_LINES_PER_MINUTE = 8
-MINUTES_PER_EXERCISE = 6
-MAX_CHAPTER_MINUTES = 90
+CODE_TOKENS_PER_MINUTE = 80
+MINUTES_PER_EXERCISE = 10
+MAX_CHAPTER_MINUTES = 120
+
+
+def learner_code_cells(nb) -> list:
+    """The code a learner reads and runs: every code cell but the hidden ones (checks,
+    solutions, the results cell the tests read)."""
+    hidden = {TAG_SOLUTION, TAG_CHECK, TAG_RESULTS}
+    return [c for c in code_cells(nb) if not hidden & set(tags(c))]
+
+
+def code_tokens_and_comment_words(source: str) -> tuple[int, int]:
+    """Python tokens of `source` (names, operators, literals: a string is one token;
+    no comments, newlines or indentation) and the words of its comments.
+
+    Lines IPython would run as magics or shell commands (`%...`, `!...`) count as their
+    whitespace-separated words.
+    """
+    import io
+    import tokenize
+
+    plain, magic_tokens = [], 0
+    for line in source.split("\n"):
+        if line.lstrip().startswith(("%", "!")):
+            magic_tokens += len(line.split())
+            plain.append("")
+        else:
+            plain.append(line)
+    skipped = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    }
+    tokens, comment_words = magic_tokens, 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO("\n".join(plain)).readline):
+            if token.type == tokenize.COMMENT:
+                comment_words += len(token.string.lstrip("#").split())
+            elif token.type not in skipped:
+                tokens += 1
+    except (tokenize.TokenError, SyntaxError) as error:
+        raise ValueError(f"cannot tokenize a code cell ({error}):\n{source}") from None
+    return tokens, comment_words
+
+
+def learner_time(nb) -> dict[str, int]:
+    """A learner's minutes, computed: {"total", "reading", "exercises"}.
+
+    reading = prose words / 150 + code tokens / 80, where prose is the markdown cells'
+    words plus the comments of the code a learner reads, and code tokens are the Python
+    tokens of that code (learner_code_cells); exercises = 10 per exercise. The total is
+    rounded up to 5 minutes; "reading" is the total less the exercises.
+    """
+    words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    tokens = 0
+    for cell in learner_code_cells(nb):
+        cell_tokens, comment_words = code_tokens_and_comment_words(cell.source)
+        tokens += cell_tokens
+        words += comment_words
+    exercise_minutes = MINUTES_PER_EXERCISE * len(exercises(nb))
+    raw = words / WORDS_PER_MINUTE + tokens / CODE_TOKENS_PER_MINUTE + exercise_minutes
+    total = 5 * math.ceil(raw / 5)
+    return {
+        "total": total,
+        "reading": total - exercise_minutes,
+        "exercises": exercise_minutes,
+    }
 
 
 def learner_minutes(nb) -> int:
-    """A learner's minutes: words/150 + code lines/8 + 6 per exercise, rounded up to 5.
-
-    Words are the markdown cells' whitespace-separated words; code lines are the
-    non-blank lines of the chapter's code cells other than exercise solutions.
-    """
-    words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
-    code_lines = sum(
-        1
-        for c in code_cells(nb)
-        if TAG_SOLUTION not in tags(c)
-        for line in c.source.splitlines()
-        if line.strip()
-    )
-    raw = (
-        words / WORDS_PER_MINUTE
-        + code_lines / CODE_LINES_PER_MINUTE
-        + MINUTES_PER_EXERCISE * len(exercises(nb))
-    )
-    return 5 * math.ceil(raw / 5)
+    """The chapter's computed time in minutes (learner_time's total)."""
+    return learner_time(nb)["total"]
 
 
 def render_chapter_info(meta: dict) -> str:
@@ -200,21 +328,33 @@ def render_chapter_info(meta: dict) -> str:
         "helps": "helpful, not required",
         "yes": "strongly recommended",
     }
+    time = meta["time"]
     lines = [
         "| Estimated time | Prerequisites | GPU |",
         "|---|---|---|",
-        f"| about {meta['minutes']} minutes | {meta['prerequisites']} "
+        f"| about {time['total']} minutes: {time['reading']} reading and running, "
+        f"{time['exercises']} exercises | {meta['prerequisites']} "
         f"| {gpu[meta['gpu']]} |",
         "",
-        "**Learning objectives.** By the end of this chapter you can:",
-        "",
     ]
+    executed = meta.get("executed_with")
+    if executed:
+        packages = ", ".join(
+            f"{name} {version}" for name, version in executed["packages"].items()
+        )
+        lines += [
+            f"The outputs below were produced on {executed['date']} with Python "
+            f"{executed['python']}, {packages}, on a CPU; your numbers may differ "
+            "slightly (other versions, thread counts or a GPU).",
+            "",
+        ]
+    lines += ["**Learning objectives.** By the end of this chapter you can:", ""]
     lines += [f"- {objective}" for objective in meta["objectives"]]
     return "\n".join(lines)
 
 
 def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
-    """Exercise id -> {"answer": i, "solution": i, "check": i}, cell indices, in order.
+    """Exercise id -> {"answer": i, "check": i, "solution": i}, cell indices, in order.
 
     Raises ValueError when an exercise lacks one of its three cells or has them out of
     order. A student copy (`student=True`) has no solution cells.
@@ -236,7 +376,7 @@ def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
                         f"exercise {exercise_id} has two {roles[tag]} cells"
                     )
                 parts[roles[tag]] = index
-    expected = ["answer", "check"] if student else ["answer", "solution", "check"]
+    expected = ["answer", "check"] if student else ["answer", "check", "solution"]
     for exercise_id, parts in found.items():
         missing = set(expected) - parts.keys()
         if missing:
@@ -251,7 +391,9 @@ def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
             parts[role] for role in expected
         ):
             raise ValueError(
-                f"exercise {exercise_id}: cells must come as answer, solution, check"
+                f"exercise {exercise_id}: cells must come as answer, check, solution "
+                "(the check reports on the learner's answer before the solution can "
+                "replace it)"
             )
     return found
 
@@ -360,6 +502,7 @@ def student_copy(nb, branch: str | None = None):
         student.cells[index].outputs = []
         student.cells[index].execution_count = None
         student.cells[index].metadata.get("course", {}).pop("wrong_answers", None)
+        student.cells[index].metadata.get("course", {}).pop("right_answers", None)
     student.cells = [
         cell for index, cell in enumerate(student.cells) if index not in solutions
     ]

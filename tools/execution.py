@@ -214,9 +214,11 @@ def check_cell_source(
     "fail" (AssertionError or NotImplementedError: the check rejected the answer, with
     its message), "error" (any other exception) or "answer-error"; it is stored in the
     kernel's `__course_checks[exercise_id][label]` and printed on a line starting with
-    CHECK_MARKER. Used by the tests (stub, solution and wrong answers) and by the
-    autograder (student answers).
+    CHECK_MARKER. Used by the tests (stub, solution, wrong and right answers) and by
+    the autograder (student answers). Only the check's assertions run
+    (course.check_body), so that a rejection raises instead of printing.
     """
+    check_source = course.check_body(check_source)
     answer = ""
     if answer_source is not None:
         answer = f"""

@@ -3,8 +3,9 @@
 Usage: python tools/run_notebooks.py [--refresh-only] [01_tensors ...]   (default: all)
 
 Before executing, what is generated is refreshed: the Colab badge (from _config.yml),
-the learner's time (computed, see course.learner_minutes), the "at a glance" cell (from
-the notebook's metadata) and the lines that hide each solution in Colab, JupyterLab and
+the learner's time (computed, see course.learner_time), the "at a glance" cell (from
+the notebook's metadata), each check cell's template around its assertions, and the
+lines that hide each check, each solution and the results cell in Colab, JupyterLab and
 on the site. Each notebook runs in a fresh empty directory, as in Colab, with
 COURSE_DATA_DIR pointing at the datasets (seeded from ../shared when it exists). The
 hash of the code that produced the outputs is recorded, so tests can spot stale outputs.
@@ -25,9 +26,15 @@ VOLATILE_CELL_METADATA = ("papermill", "execution")
 
 def refresh_generated(nb, path: Path) -> None:
     """Rewrite what is generated from its single source of truth."""
-    for exercise in course.exercises(nb).values():
+    for exercise_id, exercise in course.exercises(nb).items():
+        course.hide_check(nb.cells[exercise["check"]], exercise_id)
         course.hide_solution(nb.cells[exercise["solution"]])
-    course.chapter_meta(nb)["minutes"] = course.learner_minutes(nb)
+    for cell in course.code_cells(nb):
+        if course.TAG_RESULTS in course.tags(cell):
+            course.hide_results(cell)
+    meta = course.chapter_meta(nb)
+    meta.pop("minutes", None)
+    meta["time"] = course.learner_time(nb)
     info = [c for c in nb.cells if course.TAG_CHAPTER_INFO in course.tags(c)]
     if len(info) != 1:
         raise ValueError(
@@ -50,13 +57,37 @@ def refresh_generated(nb, path: Path) -> None:
     )
 
 
-def tidy_executed(nb) -> None:
-    """Drop papermill's timings and temporary paths; record the executed code's hash."""
+# The packages whose versions the "at a glance" cell names (the chapter's outputs depend
+# on them most).
+REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib")
+
+
+def executed_with() -> dict:
+    """Today's date (UTC) and the versions of Python and REPORTED_PACKAGES here, where
+    the kernel runs (the same environment)."""
+    import datetime
+    import importlib.metadata
+    import platform
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+        "python": platform.python_version(),
+        "packages": {
+            name: importlib.metadata.version(name) for name in REPORTED_PACKAGES
+        },
+    }
+
+
+def tidy_executed(nb, path: Path) -> None:
+    """Drop papermill's timings and temporary paths; record the executed code's hash,
+    the date and the versions (shown in the "at a glance" cell)."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         for key in VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
     course.chapter_meta(nb)["executed_code_sha256"] = course.code_hash(nb)
+    course.chapter_meta(nb)["executed_with"] = executed_with()
+    refresh_generated(nb, path)
 
 
 def run(path: Path, data_dir: Path) -> float:
@@ -64,7 +95,7 @@ def run(path: Path, data_dir: Path) -> float:
     nb = course.read_notebook(path)
     refresh_generated(nb, path)
     result = execution.execute(nb, data_dir)
-    tidy_executed(result.notebook)
+    tidy_executed(result.notebook, path)
     course.write_notebook(result.notebook, path)
     return result.seconds
 

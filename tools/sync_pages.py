@@ -72,6 +72,14 @@ def chapter_link(row: dict) -> str:
     return f"[{row['number']}. {row['title']}](../notebooks/{row['stem']}.ipynb)"
 
 
+def time_words(time: dict) -> str:
+    """A chapter's computed time and its two parts, as the pages show it."""
+    return (
+        f"{time['total']} min ({time['reading']} reading and running, "
+        f"{time['exercises']} exercises)"
+    )
+
+
 def render_chapter_map() -> str:
     lines = [
         "| Chapter | What you will learn | Prerequisites | Time | GPU helpful? |",
@@ -81,7 +89,7 @@ def render_chapter_map() -> str:
         meta = row["meta"]
         lines.append(
             f"| {chapter_link(row)} | {meta['summary']} | {meta['prerequisites']} "
-            f"| {meta['minutes']} min | {GPU_WORDS[meta['gpu']]} |"
+            f"| {time_words(meta['time'])} | {GPU_WORDS[meta['gpu']]} |"
         )
     return "\n".join(lines)
 
@@ -99,7 +107,7 @@ def render_syllabus() -> str:
             "",
             f"{chapter_link(row)}: {meta['summary']}",
             "",
-            f"- **Time:** about {meta['minutes']} minutes; "
+            f"- **Time:** about {time_words(meta['time'])}; "
             f"**GPU:** {GPU_WORDS[meta['gpu']]}",
             f"- **Prerequisites:** {meta['prerequisites']}",
             "- **Objectives:** " + "; ".join(meta["objectives"]),
