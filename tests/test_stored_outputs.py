@@ -108,3 +108,20 @@ def test_nbval_compares_enough_cells(path):
         assert cell.outputs, (
             f"a cell marked for nbval has no output to compare:\n{cell.source}"
         )
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_the_page_says_what_produced_its_outputs(path):
+    """The "at a glance" cell names the date and versions of the stored outputs' run
+    (recorded by `make notebooks`), so a reader comparing with their own run knows what
+    they compare with."""
+    nb = course.read_notebook(path)
+    executed = course.chapter_meta(nb).get("executed_with")
+    assert executed, "no metadata.course.executed_with: run `make notebooks`"
+    assert {"date", "python", "packages"} <= executed.keys()
+    assert "torch" in executed["packages"]
+    info = next(c for c in nb.cells if course.TAG_CHAPTER_INFO in course.tags(c))
+    assert f"produced on {executed['date']}" in info.source, (
+        "the at-a-glance cell does not state the run: run `make pages`"
+    )
+    assert f"torch {executed['packages']['torch']}" in info.source
