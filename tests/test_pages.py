@@ -4,6 +4,7 @@ date; the errata page has one row per error, linked to the section that corrects
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import json
 import re
@@ -218,24 +219,57 @@ def _normalised(quote: str) -> str:
     return re.sub(r"\W+", "", unicodedata.normalize("NFKC", quote)).lower()
 
 
+ELISION = re.compile(r"\s*(?:…+|\.\.\.)\s*")
+SAME_WORDS = 0.7  # difflib's ratio above which two quotes are the same passage
+
+
+def quoted_passages(entry: dict) -> list[tuple[str, set, str]]:
+    """(article, its section numbers, normalised fragment) for each fragment of each
+    article's quote (fragments are separated by … or ...)."""
+    found = []
+    for article, section in sync_pages.sections_by_article(entry).items():
+        numbers = set(re.findall(r"\d+(?:\.\d+)*", re.sub(r"\([^)]*\)", "", section)))
+        for fragment in ELISION.split(sync_pages.quote_in(entry, article)):
+            if _normalised(fragment):
+                found.append((article, numbers, _normalised(fragment)))
+    return found
+
+
+def same_passage(a: tuple, b: tuple) -> bool:
+    """Two quotes of one article say the same: in a section they share (or with no
+    number), one contains the other and is at least half as long, or difflib finds
+    them at least SAME_WORDS alike."""
+    if a[0] != b[0] or (a[1] and b[1] and not a[1] & b[1]):
+        return False
+    short, long_ = sorted((a[2], b[2]), key=len)
+    if short in long_ and 2 * len(short) >= len(long_):
+        return True
+    return difflib.SequenceMatcher(None, a[2], b[2]).ratio() >= SAME_WORDS
+
+
 def two_homes(entries: list[dict]) -> list[str]:
-    """Errors corrected in two places: same id, or same quote of the same article."""
-    seen, problems = {}, []
+    """Errors corrected in two places: the same id, or the same passage of the same
+    article (compared by meaning: article, section and normalised quote)."""
+    problems, seen_ids, seen_passages = [], {}, []
     for entry in entries:
         where = (
             entry["home"]["href"] if entry["home"] else "book/errata_without_code.yml"
         )
-        keys = [("id", entry["id"])] + [
-            ("quote", (article, _normalised(entry["quote"])))
-            for article in entry["articles"]
-        ]
-        for key in keys:
-            if key in seen and seen[key] != where:
-                problems.append(
-                    f"{entry['id']!r}: same {key[0]} as an entry of {seen[key]}, "
-                    f"home again at {where}"
-                )
-            seen.setdefault(key, where)
+        if entry["id"] in seen_ids and seen_ids[entry["id"]] != where:
+            problems.append(
+                f"{entry['id']!r}: same id as an entry of {seen_ids[entry['id']]}, "
+                f"home again at {where}"
+            )
+        seen_ids.setdefault(entry["id"], where)
+        for passage in quoted_passages(entry):
+            for other_id, other_where, other in seen_passages:
+                if other_where != where and same_passage(passage, other):
+                    problems.append(
+                        f"{entry['id']!r}: quotes article {passage[0]} as "
+                        f"{other_id!r} of {other_where} does, home again at {where}"
+                    )
+                    break
+        seen_passages += [(entry["id"], where, p) for p in quoted_passages(entry)]
     return problems
 
 

@@ -10,6 +10,7 @@ MyST's `{include}` directive, as book/benchmarks.md includes book/benchmarks/cpu
     tested-versions.md  requirements*.txt                    included by setup.md
     errata.md           the notebooks' correction metadata   included by errata.md
                         and book/errata_without_code.yml
+    sources.md          the same, counted per article         included by sources.md
 
 The chapters are those _toc.yml lists under notebooks/, in its order. Links inside a
 generated file are written relative to book/, the folder of the page that includes it:
@@ -41,6 +42,12 @@ CORRECTIONS_SECTION = "What the source got wrong"
 ARTICLES = ("000", "001", "002", "003", "004")
 SEVERITIES = ("breaks the code", "wrong result", "false claim", "outdated", "minor")
 CORRECTION_FIELDS = ("id", "articles", "section", "quote", "gloss", "severity")
+# Optional fields: "shown" (true when executed code in the correction's section
+# demonstrates the error; notebooks only) and "quotes" (article -> that article's own
+# words, for each article after the first of an error several articles make).
+OPTIONAL_CORRECTION_FIELDS = ("shown", "quotes")
+# The sources page, where each article has the heading "## Article NNN".
+SOURCES_PAGE = "sources.md"
 CORRECTION_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -300,7 +307,37 @@ def correction_problems(entry) -> list[str]:
     for field in ("section", "quote", "gloss"):
         if not isinstance(entry[field], str) or not entry[field].strip():
             problems.append(f"{field} must be a non-empty string")
+    if "shown" in entry and not isinstance(entry["shown"], bool):
+        problems.append(f"shown {entry['shown']!r} is not true or false")
+    quotes = entry.get("quotes", {})
+    if not isinstance(quotes, dict) or not all(
+        isinstance(q, str) and q.strip() for q in quotes.values()
+    ):
+        problems.append("quotes must map articles to non-empty strings")
+    elif isinstance(articles, list) and not set(quotes) <= set(articles[1:]):
+        problems.append(
+            f"quotes {sorted(quotes)} must name articles after the first of {articles}"
+        )
     return problems
+
+
+def sections_by_article(entry: dict) -> dict[str, str]:
+    """The section of each article an entry names: "1, 2.2 (002 §2.2)" gives
+    {"001": "1, 2.2", "002": "2.2"} for articles ["001", "002"]. An article after the
+    first without its own "(NNN §...)" part shares the first article's section."""
+    found = dict(re.findall(r"\((\d{3}) §([^)]*)\)", entry["section"]))
+    first = re.sub(r"\s*\(\d{3} §[^)]*\)", "", entry["section"]).strip()
+    return {
+        article: first if index == 0 else found.get(article, first)
+        for index, article in enumerate(entry["articles"])
+    }
+
+
+def quote_in(entry: dict, article: str) -> str:
+    """The words of `article` that an entry quotes."""
+    if article == entry["articles"][0]:
+        return entry["quote"]
+    return entry.get("quotes", {}).get(article, entry["quote"])
 
 
 def notebook_corrections() -> list[dict]:
@@ -372,36 +409,84 @@ def _cell(text: str) -> str:
 
 
 def _quote(text: str) -> str:
+    """A quote for a table cell: code as it is, words in 「」, and words holding
+    Markdown's special characters as code, so that they print as written."""
     text = _cell(text)
-    return text if text.startswith("`") else f"「{text}」"
+    if text.startswith("`"):
+        return text
+    if "`" not in text and re.search(r"[\\$*_{}<>\[\]]", text):
+        return f"`{text}`"
+    return f"「{text}」"
+
+
+def shown_by_code(entry: dict) -> bool:
+    """Whether executed code in the entry's home section demonstrates the error: the
+    entry's own "shown" field, for a home in a chapter."""
+    return bool(
+        entry["home"] and entry["home"]["href"].startswith("../") and entry.get("shown")
+    )
+
+
+def article_titles() -> dict[str, dict]:
+    """Each article's title and English gloss (book/errata_without_code.yml)."""
+    return codeless_data().get("articles", {})
+
+
+def errata_counts(entries: list[dict]) -> dict[str, int]:
+    in_chapters = [
+        e for e in entries if e["home"] and e["home"]["href"].startswith("../")
+    ]
+    shown = sum(1 for e in in_chapters if shown_by_code(e))
+    return {
+        "all": len(entries),
+        "shown": shown,
+        "chapter text": len(in_chapters) - shown,
+        "pages": sum(1 for e in entries if e["home"] and e not in in_chapters),
+        "here": sum(1 for e in entries if not e["home"]),
+    }
 
 
 def render_errata() -> str:
     entries = all_corrections()
-    titles = codeless_data().get("articles", {})
-    shown = sum(1 for e in entries if e["home"] and e["home"]["href"].startswith("../"))
+    titles = article_titles()
+    counts = errata_counts(entries)
     lines = [
-        f"{len(entries)} distinct errors: {shown} demonstrated by code in the "
-        f"chapters, {len(entries) - shown} that no code can show.",
+        f"{counts['all']} distinct errors: **{counts['shown']} shown by running code** "
+        f"in the chapters, {counts['chapter text']} corrected in a chapter's text, "
+        f"{counts['pages']} on a page about frameworks, {counts['here']} on this page. "
+        "An error that several articles make is listed under each of them.",
         "",
     ]
     for article in ARTICLES:
         rows = sorted(
-            (e for e in entries if e["articles"][0] == article), key=_section_key
+            (e for e in entries if article in e["articles"]),
+            key=lambda e: _section_key(
+                {**e, "section": sections_by_article(e)[article]}
+            ),
         )
         if not rows:
             continue
-        title = titles.get(article)
+        title = titles.get(article) or {}
+        heading = f"## Article {article}"
+        if title.get("title"):
+            heading += f": {title['title']}"
+        lines += [heading, ""]
+        about = (
+            f"[Article {article} on the sources page]({SOURCES_PAGE}#article-{article})"
+        )
+        if title.get("gloss"):
+            about = f"*{title['gloss']}*. " + about
         lines += [
-            f"## Article {article}" + (f": {title}" if title else ""),
+            about + ".",
             "",
-            "| Section | Quote (original — *gloss*) | Severity | Corrected in |",
-            "|---|---|---|---|",
+            "| Section | Quote (original — *gloss*) | Severity | Shown by "
+            "| Corrected in |",
+            "|---|---|---|---|---|",
         ]
         for entry in rows:
-            section = _cell(entry["section"])
+            section = _cell(sections_by_article(entry)[article])
             section = f"§{section}" if section[0].isdigit() else section
-            others = [a for a in entry["articles"][1:] if a not in section]
+            others = [a for a in entry["articles"] if a != article]
             if others:
                 section += f" (also article {', '.join(others)})"
             if entry["home"]:
@@ -409,11 +494,37 @@ def render_errata() -> str:
             else:
                 home = "here: " + _cell(entry["correction"])
             lines.append(
-                f"| {section} | {_quote(entry['quote'])} — *{_cell(entry['gloss'])}* "
-                f"| {entry['severity']} | {home} |"
+                f"| {section} | {_quote(quote_in(entry, article))} — "
+                f"*{_cell(entry['gloss'])}* | {entry['severity']} "
+                f"| {'code' if shown_by_code(entry) else 'text'} | {home} |"
             )
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def render_sources() -> str:
+    """The number of errors the course corrects in each article."""
+    entries = all_corrections()
+    titles = article_titles()
+    lines = [
+        "| Article | Title | Errors corrected | Shown by running code |",
+        "|---|---|---|---|",
+    ]
+    for article in ARTICLES:
+        rows = [e for e in entries if article in e["articles"]]
+        title = (titles.get(article) or {}).get("title") or "(no title)"
+        lines.append(
+            f"| [{article}](#article-{article}) | {_cell(title)} | {len(rows)} "
+            f"| {sum(1 for e in rows if shown_by_code(e))} |"
+        )
+    counts = errata_counts(entries)
+    lines += [
+        "",
+        f"In all {counts['all']} distinct errors, {counts['shown']} of them shown by "
+        "running code; an error several articles make counts once for each of them "
+        "above and once in all.",
+    ]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- the generated files
@@ -435,6 +546,11 @@ GENERATED = {
         render_errata,
         "the notebooks' metadata.course.corrections and book/errata_without_code.yml",
         "errata.md",
+    ),
+    "sources.md": (
+        render_sources,
+        "the notebooks' metadata.course.corrections and book/errata_without_code.yml",
+        "sources.md",
     ),
 }
 
