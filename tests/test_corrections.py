@@ -615,7 +615,7 @@ def test_the_sources_page_introduces_every_article():
     ]
     for article, about in sync_pages.article_titles().items():
         for field in ("title", "gloss"):
-            if about.get(field) and about[field] not in text:
+            if about.get(field) and normalised(about[field]) not in normalised(text):
                 problems.append(f"article {article}: its {field} is not on the page")
     for word in ("Author", "Date"):
         if text.count(f"**{word}:**") < len(sync_pages.ARTICLES):

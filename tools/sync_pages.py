@@ -467,17 +467,20 @@ def render_errata() -> str:
         if not rows:
             continue
         title = titles.get(article) or {}
-        heading = f"## Article {article}"
         if title.get("title"):
-            heading += f": {title['title']}"
-        lines += [heading, ""]
-        about = (
-            f"[Article {article} on the sources page]({SOURCES_PAGE}#article-{article})"
+            about = f"**{title['title']}**" + (
+                f" (*{title['gloss']}*)" if title.get("gloss") else ""
+            )
+        else:
+            about = "No title" + (f"; {title['gloss']}" if title.get("gloss") else "")
+        about += (
+            f". [About article {article}: author, date, opening line]"
+            f"({SOURCES_PAGE}#article-{article})."
         )
-        if title.get("gloss"):
-            about = f"*{title['gloss']}*. " + about
         lines += [
-            about + ".",
+            errata_heading(article),
+            "",
+            about,
             "",
             "| Section | Quote (original — *gloss*) | Severity | Shown by "
             "| Corrected in |",
@@ -502,8 +505,14 @@ def render_errata() -> str:
     return "\n".join(lines).rstrip()
 
 
+def errata_heading(article: str) -> str:
+    """The heading of an article's group on the errata page (anchor article-NNN, as on
+    the sources page): its title goes on the line below."""
+    return f"## Article {article}"
+
+
 def render_sources() -> str:
-    """The number of errors the course corrects in each article."""
+    """The number of errors the course corrects in each article, linked to its rows."""
     entries = all_corrections()
     titles = article_titles()
     lines = [
@@ -513,16 +522,18 @@ def render_sources() -> str:
     for article in ARTICLES:
         rows = [e for e in entries if article in e["articles"]]
         title = (titles.get(article) or {}).get("title") or "(no title)"
+        slug = headings([errata_heading(article)])[0]["slug"]
         lines.append(
-            f"| [{article}](#article-{article}) | {_cell(title)} | {len(rows)} "
+            f"| [{article}](#article-{article}) | {_cell(title)} "
+            f"| [{len(rows)} errors](errata.md#{slug}) "
             f"| {sum(1 for e in rows if shown_by_code(e))} |"
         )
     counts = errata_counts(entries)
     lines += [
         "",
         f"In all {counts['all']} distinct errors, {counts['shown']} of them shown by "
-        "running code; an error several articles make counts once for each of them "
-        "above and once in all.",
+        "running code; an error that several articles make counts once for each of "
+        "them above and once in all.",
     ]
     return "\n".join(lines)
 
