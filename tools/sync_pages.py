@@ -498,7 +498,8 @@ def render_errata() -> str:
                 home = "here: " + _cell(entry["correction"])
             lines.append(
                 f"| {section} | {_quote(quote_in(entry, article))} — "
-                f"*{_cell(entry['gloss'])}* | {entry['severity']} "
+                f"*{_cell(entry['gloss']).replace('*', chr(92) + '*')}* "
+                f"| {entry['severity']} "
                 f"| {'code' if shown_by_code(entry) else 'text'} | {home} |"
             )
         lines.append("")
