@@ -427,3 +427,90 @@ def test_code_column_holds_a_full_line_at_1280(visit):
         f"a {CODE_COLUMN_CHARS}-character line is {overflow} px too wide at 1280 px "
         "(lesson, solution)"
     )
+
+
+# --- Issue 36: the site as published, nothing fetched from elsewhere ------------------
+
+# What a page may still ask of another host, and why. Each request is dropped in these
+# tests (as offline), and the page must still work without it.
+ALLOWED_EXTERNAL = {
+    # The "Open in Colab" badge the notebooks carry for Colab and GitHub
+    # (tools/course.COLAB_BADGE_IMAGE); the site's own launch button and the badge's
+    # link work without it, and offline the badge shows its alt text.
+    course.COLAB_BADGE_IMAGE: "the Colab badge image inside each chapter",
+}
+
+
+def math_chapters() -> list:
+    """The chapters whose markdown holds TeX math ($...$ or $$...$$)."""
+    return [
+        pytest.param(p, id=p.stem)
+        for p in course.chapter_paths()
+        if any(
+            c.cell_type == "markdown" and re.search(r"\$[^$\n]+\$", c.source)
+            for c in course.read_notebook(p).cells
+        )
+    ]
+
+
+# Raw TeX a reader must never see: a command (\frac, \sum, \hat...), the \( \) and
+# \[ \] delimiters Sphinx writes around math, or a $...$ left unparsed.
+RAW_TEX = re.compile(r"\\[a-zA-Z]+|\\[()[\]]|\$[^$\s][^$]*\$")
+
+
+@pytest.mark.parametrize("path", math_chapters())
+def test_math_renders_with_the_network_blocked(path, visit):
+    """Every formula of a chapter is typeset by the MathJax the site ships, while every
+    request outside the local server is dropped; no script is asked of another host."""
+    v = visit(viewport=WIDE)
+    scripts = []
+    v.page.on(
+        "request",
+        lambda r: scripts.append(r.url) if r.resource_type == "script" else None,
+    )
+    page = v.open(f"notebooks/{path.stem}")
+    page.wait_for_load_state("networkidle")
+    # MathJax typesets after the page's load event; its promise settles when it is done.
+    page.evaluate(
+        "async () => { if (window.MathJax?.startup?.promise) "
+        "await MathJax.startup.promise; }"
+    )
+    n_math, raw, errors = page.evaluate("""() => {
+        const maths = [...document.querySelectorAll('article .math')];
+        return [maths.length,
+                maths.filter(m => !m.querySelector('mjx-container'))
+                     .map(m => m.textContent.slice(0, 60)),
+                [...document.querySelectorAll('mjx-merror')]
+                     .map(e => e.getAttribute('data-mjx-error')
+                               || e.textContent)]; }""")
+    visible = page.evaluate("""() => {
+        const article = document.querySelector('article').cloneNode(true);
+        article.querySelectorAll('.cell_input, .cell_output, pre, code, '
+                                 + 'mjx-assistive-mml').forEach(e => e.remove());
+        document.body.appendChild(article);
+        const text = article.innerText;
+        article.remove();
+        return text; }""")
+    screenshot(page, f"notebooks__{path.stem}-math-offline", full_page=False)
+    external_scripts = [u for u in scripts if not u.startswith(v.site_url)]
+    assert not external_scripts, f"scripts asked of other hosts: {external_scripts}"
+    assert n_math > 0, "no math on the page: was the chapter's math parsed?"
+    assert not raw, f"{len(raw)} of {n_math} formulas not typeset, e.g. {raw[:3]}"
+    assert not errors, f"MathJax could not typeset: {errors[:5]}"
+    leftovers = sorted(set(RAW_TEX.findall(visible)))
+    assert not leftovers, f"raw TeX in the page's text: {leftovers[:10]}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_requests_nothing_from_other_hosts(page_name, visit):
+    """Every asset of every page comes from the site itself, except the few listed in
+    ALLOWED_EXTERNAL with their reason."""
+    v = visit(viewport=WIDE)
+    page = v.open(page_name)
+    page.wait_for_load_state("networkidle")
+    page.evaluate(
+        "async () => { if (window.MathJax?.startup?.promise) "
+        "await MathJax.startup.promise; }"
+    )
+    unexpected = sorted(set(v.external) - set(ALLOWED_EXTERNAL))
+    assert not unexpected, f"{page_name} asks other hosts for {unexpected}"
