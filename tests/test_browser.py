@@ -136,6 +136,11 @@ def visit(browser, site_url):
         v.close()
 
 
+def wait_for_math(page) -> None:
+    """MathJax typesets after the load event; wait until it has (tools/print_pdf.py)."""
+    page.evaluate(print_pdf.WAIT_FOR_MATH)
+
+
 def screenshot(page, name: str, **options) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **options)
@@ -267,10 +272,39 @@ CODE_COLUMN_CHARS = 88
 # generated "at a glance" table, so no violation of any impact is accepted.
 
 
+# One exemption since issue 36, when the formulas began to be typeset in these tests
+# (before, MathJax came from a CDN the tests block): a table header cell that holds only
+# a formula (03_layers' activation table) is reported as `empty-table-header`. It is not
+# empty: MathJax draws the glyphs with CSS, which axe does not count as text, and gives
+# screen readers the formula as MathML (mjx-assistive-mml), which axe does not count
+# because it is visually hidden. Only a cell that is exactly that is exempt.
+FORMULA_ONLY = """target => {
+    const cell = document.querySelector(target);
+    if (!cell) return false;
+    const spoken = [...cell.querySelectorAll('mjx-container mjx-assistive-mml')]
+        .map(m => m.textContent.trim()).join('');
+    const rest = cell.cloneNode(true);
+    rest.querySelectorAll('mjx-container').forEach(m => m.remove());
+    return spoken !== '' && rest.textContent.trim() === ''; }"""
+
+
 def axe_violations(page) -> list[dict]:
     from axe_playwright_python.sync_playwright import Axe
 
-    return Axe().run(page).response["violations"]
+    violations = []
+    for violation in Axe().run(page).response["violations"]:
+        if violation["id"] == "empty-table-header":
+            violation["nodes"] = [
+                n
+                for n in violation["nodes"]
+                if not (
+                    len(n["target"]) == 1
+                    and page.evaluate(FORMULA_ONLY, n["target"][0])
+                )
+            ]
+        if violation["nodes"]:
+            violations.append(violation)
+    return violations
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
@@ -280,6 +314,7 @@ def test_axe_finds_no_accessibility_violations(page_name, mode, visit):
     v = visit(viewport=WIDE, color_scheme=mode)
     page = v.open(page_name)
     page.wait_for_load_state("networkidle")
+    wait_for_math(page)
     assert page.evaluate("document.documentElement.dataset.theme") == mode
     found = [
         f"{x['impact']}: {x['id']} ({x['help']}) "
@@ -470,11 +505,7 @@ def test_math_renders_with_the_network_blocked(path, visit):
     )
     page = v.open(f"notebooks/{path.stem}")
     page.wait_for_load_state("networkidle")
-    # MathJax typesets after the page's load event; its promise settles when it is done.
-    page.evaluate(
-        "async () => { if (window.MathJax?.startup?.promise) "
-        "await MathJax.startup.promise; }"
-    )
+    wait_for_math(page)
     n_math, raw, errors = page.evaluate("""() => {
         const maths = [...document.querySelectorAll('article .math')];
         return [maths.length,
@@ -508,9 +539,6 @@ def test_page_requests_nothing_from_other_hosts(page_name, visit):
     v = visit(viewport=WIDE)
     page = v.open(page_name)
     page.wait_for_load_state("networkidle")
-    page.evaluate(
-        "async () => { if (window.MathJax?.startup?.promise) "
-        "await MathJax.startup.promise; }"
-    )
+    wait_for_math(page)
     unexpected = sorted(set(v.external) - set(ALLOWED_EXTERNAL))
     assert not unexpected, f"{page_name} asks other hosts for {unexpected}"
