@@ -148,9 +148,12 @@ def screenshot(page, name: str, **options) -> None:
 
 @pytest.mark.parametrize("page", course.toc_files())
 def test_page_loads_without_errors_or_missing_assets(page, visit):
+    """Every asset loads, from the site itself: nothing is asked of another host but
+    what ALLOWED_EXTERNAL lists with its reason (issue 36)."""
     v = visit(viewport={"width": 1280, "height": 900})
     loaded = v.open(page)
     loaded.wait_for_load_state("networkidle")
+    wait_for_math(loaded)
     images = loaded.eval_on_selector_all(
         "img",
         "imgs => imgs.filter(i => i.src.startsWith(location.origin)"
@@ -161,6 +164,8 @@ def test_page_loads_without_errors_or_missing_assets(page, visit):
     assert not v.failed, f"missing assets: {v.failed}"
     assert not images, f"images that did not load: {images}"
     assert not v.console_errors, f"console errors: {v.console_errors}"
+    unexpected = sorted(set(v.external) - set(ALLOWED_EXTERNAL))
+    assert not unexpected, f"{page} asks other hosts for {unexpected}"
 
 
 @pytest.mark.parametrize(
@@ -530,15 +535,3 @@ def test_math_renders_with_the_network_blocked(path, visit):
     assert not errors, f"MathJax could not typeset: {errors[:5]}"
     leftovers = sorted(set(RAW_TEX.findall(visible)))
     assert not leftovers, f"raw TeX in the page's text: {leftovers[:10]}"
-
-
-@pytest.mark.parametrize("page_name", PAGES)
-def test_page_requests_nothing_from_other_hosts(page_name, visit):
-    """Every asset of every page comes from the site itself, except the few listed in
-    ALLOWED_EXTERNAL with their reason."""
-    v = visit(viewport=WIDE)
-    page = v.open(page_name)
-    page.wait_for_load_state("networkidle")
-    wait_for_math(page)
-    unexpected = sorted(set(v.external) - set(ALLOWED_EXTERNAL))
-    assert not unexpected, f"{page_name} asks other hosts for {unexpected}"
