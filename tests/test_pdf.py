@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,63 @@ def test_site_links_to_the_pdf(pdf, tmp_path_factory):
         assert ((html / page).parent / href.group(1)).resolve() == (
             html / course_html.PDF_NAME
         ).resolve(), href.group(1)
+
+
+MATH = re.compile(
+    r"\$\$.+?\$\$|\$[^$\n]+\$|^\\begin\{(\w+\*?)\}.+?^\\end\{\1\}", re.S | re.M
+)
+TEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
+
+
+def tex_in_sources() -> tuple[Counter, Counter]:
+    """How often each TeX command (\\frac, \\sum...) is written in the book's formulas,
+    and how often outside them, where the PDF shows it as written: code cells and their
+    outputs, inline code, and the errata's quotes of the sources' own TeX."""
+    in_math, as_written = Counter(), Counter()
+
+    def markdown(text: str) -> None:
+        for piece in re.split(r"(`+)(.+?)\1", text, flags=re.S)[::3]:
+            for formula in MATH.finditer(piece):
+                in_math.update(TEX_COMMAND.findall(formula.group(0)))
+            as_written.update(TEX_COMMAND.findall(MATH.sub(" ", piece)))
+        for code in re.findall(r"(`+)(.+?)\1", text, flags=re.S):
+            as_written.update(TEX_COMMAND.findall(code[1]))
+
+    for path in course.chapter_paths():
+        for cell in course.read_notebook(path).cells:
+            if cell.cell_type == "markdown":
+                markdown(cell.source)
+            else:
+                as_written.update(TEX_COMMAND.findall(cell.source))
+                for output in cell.get("outputs", []):
+                    printed = str(output.get("text", "")) + str(
+                        output.get("data", {}).get("text/plain", "")
+                    )
+                    as_written.update(TEX_COMMAND.findall(printed))
+    for page in course.toc_files():
+        source = course.REPO_ROOT / f"{page}.md"
+        if source.is_file():
+            text = source.read_text(encoding="utf-8")
+            for included in re.findall(r"\{include\}\s*(\S+)", text):
+                text += (source.parent / included).read_text(encoding="utf-8")
+            markdown(text)
+    return in_math, as_written
+
+
+def test_pdf_shows_typeset_math_not_tex(pdf):
+    """The formulas are typeset (by the MathJax the site ships, offline): no TeX command
+    of theirs is left in the PDF's text more often than the book writes it outside a
+    formula, and no \\( \\) or \\[ \\] delimiter is left."""
+    in_math, as_written = tex_in_sources()
+    assert in_math[r"\frac"] and in_math[r"\sum"], "no formula found in the sources"
+    text = poppler("pdftotext", str(pdf), "-")
+    in_pdf = Counter(c for c in TEX_COMMAND.findall(text) if c in in_math)
+    raw = sorted(
+        f"{c} ({n} times, {as_written[c]} outside formulas)"
+        for c, n in in_pdf.items()
+        if n > as_written[c]
+    )
+    delimiters = re.findall(r"\\[()[\]]", text)
+    assert not raw and not delimiters, (
+        f"raw TeX in the PDF: {raw[:12]}, {len(delimiters)} math delimiters"
+    )

@@ -201,3 +201,60 @@ def test_at_a_glance_table_has_a_real_header_row(path, built_site):
         )
     ]
     assert cells == GLANCE_HEADER, f"the table's header row is {cells}"
+
+
+# --- Issue 36: published on GitHub Pages, found by search engines, math offline -------
+
+
+def pages_url() -> str:
+    """The GitHub Pages address of the repository named in _config.yml:
+    https://github.com/OWNER/NAME is published at https://OWNER.github.io/NAME/."""
+    repository = course.load_config()["repository"]["url"].rstrip("/")
+    owner, name = re.fullmatch(
+        r"https://github\.com/([^/]+)/([^/]+)", repository
+    ).groups()
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
+def test_base_url_is_the_repositorys_github_pages_address():
+    assert course.load_config().get("html", {}).get("baseurl") == pages_url(), (
+        f"html.baseurl in _config.yml should be {pages_url()}, the address "
+        ".github/workflows/pages.yml publishes the repository's site at"
+    )
+
+
+@pytest.mark.slow
+def test_sitemap_lists_every_page(built_site):
+    sitemap = built_site / "sitemap.xml"
+    assert sitemap.is_file(), "no sitemap.xml in the site"
+    listed = set(re.findall(r"<loc>([^<]+)</loc>", sitemap.read_text(encoding="utf-8")))
+    expected = {f"{pages_url()}{page}.html" for page in course.toc_files()}
+    missing = sorted(expected - listed)
+    assert not missing, f"pages missing from sitemap.xml: {missing}"
+    strays = sorted(u for u in listed if not u.startswith(pages_url()))
+    assert not strays, f"sitemap.xml lists addresses outside the site: {strays}"
+
+
+@pytest.mark.slow
+def test_every_page_names_its_canonical_address(built_site):
+    for page in course.toc_files():
+        html = (built_site / f"{page}.html").read_text(encoding="utf-8")
+        canonical = re.findall(r'<link rel="canonical" href="([^"]+)"', html)
+        assert canonical == [f"{pages_url()}{page}.html"], (
+            f"{page}: canonical links {canonical}"
+        )
+
+
+@pytest.mark.slow
+def test_site_ships_its_math_renderer(built_site):
+    """MathJax is loaded from the site itself, and the file is there (the browser tests
+    show that it typesets every formula with the network blocked)."""
+    page = (built_site / "notebooks" / "05_optimizers.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', page, re.I)
+    assert sources, "the page loads no MathJax"
+    for src in sources:
+        assert "://" not in src and not src.startswith("//"), (
+            f"MathJax comes from another host: {src}"
+        )
+        local = (built_site / "notebooks" / src.split("?")[0]).resolve()
+        assert local.is_file(), f"{src} is not in the site"

@@ -39,7 +39,12 @@ def validate(*paths) -> subprocess.CompletedProcess:
 
 
 def test_the_workflows_are_there():
-    assert {path.name for path in WORKFLOWS} >= {"ci.yml", "colab.yml", "linkcheck.yml"}
+    assert {path.name for path in WORKFLOWS} >= {
+        "ci.yml",
+        "colab.yml",
+        "linkcheck.yml",
+        "pages.yml",
+    }
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
@@ -85,6 +90,32 @@ def test_scheduled_checks_open_an_issue_on_failure(name):
     report = workflow["jobs"]["report"]
     assert report["if"] == "failure()" and report["permissions"] == {"issues": "write"}
     assert "gh issue create" in report["steps"][-1]["run"]
+
+
+def test_pages_builds_the_site_and_pdf_on_main_and_publishes_them():
+    """pages.yml: on pushes to main, `make pdf` (the PDF, then the site linking to it),
+    then GitHub Pages' official actions publish _build/html."""
+    workflow = yaml.safe_load((WORKFLOW_DIR / "pages.yml").read_text())
+    triggers = workflow[True] if True in workflow else workflow["on"]
+    assert triggers["push"] == {"branches": ["main"]}, triggers
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    uses = [step.get("uses", "").split("@")[0] for step in build["steps"]]
+    runs = [step.get("run", "").strip() for step in build["steps"]]
+    assert "make pdf" in runs, "the site and the PDF are not built as `make pdf` does"
+    assert uses.index("actions/configure-pages") < runs.index("make pdf")
+    upload = build["steps"][uses.index("actions/upload-pages-artifact")]
+    assert upload["with"]["path"] == "_build/html" and runs.index("make pdf") < (
+        uses.index("actions/upload-pages-artifact")
+    )
+    assert deploy["needs"] == "build"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == [
+        "actions/deploy-pages"
+    ]
+    assert workflow["permissions"] == {"contents": "read"}, (
+        "only the deploy job may write to Pages"
+    )
 
 
 def test_colab_script_is_valid_bash():

@@ -11,7 +11,8 @@ downloads its own browser.
 The page is served on localhost; requests elsewhere are dropped (the build is offline).
 Before printing, every folded cell (solutions, hidden inputs) is opened and a table of
 contents, linked to each chapter, is put first. Chromium writes internal links and an
-outline (bookmarks) from the headings.
+outline (bookmarks) from the headings. The formulas are typeset by the MathJax the site
+ships before the page is printed.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ PREPARE = """() => {
       .insertAdjacentElement('afterbegin', toc);
     title && toc.insertAdjacentElement('beforebegin', title);
   }
+}"""
+
+
+# MathJax (the site's own copy: book/_ext/offline_math.py) typesets after the load
+# event; its startup promise settles once every formula is typeset.
+WAIT_FOR_MATH = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise)
+    await MathJax.startup.promise;
 }"""
 
 
@@ -97,6 +106,7 @@ def print_pdf(site: Path, output: Path) -> Path:
             )
             page = context.new_page()
             page.goto(f"{url}/book.html", wait_until="load")
+            page.evaluate(WAIT_FOR_MATH)
             page.evaluate("document.fonts.ready")
             page.evaluate(PREPARE)
             page.emulate_media(media="print")
