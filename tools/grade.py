@@ -297,9 +297,9 @@ def grade_file(
         if budget < 10:
             stop_reason = "stopped earlier: the hand-in's total time limit was reached"
             break
-        run_limits = (
-            dataclasses.replace(limits, wall_seconds=budget) if limits else None
-        )
+        run_limits = limits
+        if limits and remaining != exercise_ids:  # a later run: what time is left
+            run_limits = dataclasses.replace(limits, wall_seconds=budget)
         outcomes, stop_reason, timed_out = _run(
             official,
             answers,
