@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from harness import chapter_params
-from tools import course, execution, student_copies
+from tools import course, execution, grade, student_copies
 
 FIRST_CHAPTER = course.chapter_paths()[0]
 
@@ -91,6 +91,18 @@ def test_student_edition_is_ready_to_publish(path):
     )
     assert not promises, promises
     assert course.exercises(edition, student=True)
+
+
+def test_one_list_of_statuses_everywhere():
+    """The grader's statuses, the instructor guide's and the syllabus's are one list."""
+    listed = ", ".join(f"`{status}`" for status in grade.STATUSES)
+    for page in ("instructors.md", "syllabus.md"):
+        text = " ".join((course.REPO_ROOT / "book" / page).read_text().split())
+        assert listed in text, f"book/{page} does not list the statuses {listed}"
+    guide = (course.REPO_ROOT / "book" / "instructors.md").read_text()
+    for status in grade.STATUSES:
+        assert f"| `{status}` |" in guide, f"the guide's table lacks {status}"
+    assert "STATUSES" in grade.__doc__
 
 
 def test_student_copies_refuse_a_repository_that_is_not_one():

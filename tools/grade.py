@@ -1,36 +1,38 @@
-"""Grade students' notebooks: re-run the official checks on their answers, with a time
-limit.
+"""Grade students' notebooks: run the official checks on their answers, sealed, in a
+sandbox, with time limits.
 
 Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR]
                              [--cell-timeout 120] [--jobs 1] [--memory-mb 4096]
-                             [--time-limit 1800] [--unsafe-no-sandbox]
-       (a SUBMISSION is a notebook or a folder of notebooks)
+                             [--time-limit 1800] [--no-fetch] [--unsafe-no-sandbox]
+       (a SUBMISSION is a notebook, a folder of notebooks, or a folder with one
+       subfolder per student, whose name is the student's)
 
 Students' code is untrusted: each submission's kernel runs in a bubblewrap sandbox
 (tools/sandbox.py: no network, read-only system, no home directory, no other submission,
 a private /tmp, limits on memory, processes, file size and time). Where bubblewrap is
-missing or cannot work (macOS), grading refuses to start unless --unsafe-no-sandbox is
-given, which runs the students' code with your own rights: only for submissions you
-trust.
+missing or cannot work (macOS, or user namespaces forbidden to an ordinary user),
+grading refuses to start unless --unsafe-no-sandbox is given, which runs the students'
+code with your own rights: only for submissions you trust.
+
+Before anything runs, the datasets the chapters need must be in COURSE_DATA_DIR (default
+data/) and intact: the grader downloads them, outside the sandbox, when it can, and
+refuses to grade otherwise.
 
 Only the students' answer cells are taken from a submission. Every other cell and every
 check comes from the official chapter (found by the submission's metadata, or its file
-name), so nothing a student prints or edits can fake a pass. Each submission runs in a
-fresh temporary directory. Per exercise the result is one of:
+name). Outcomes are decided by the seal (tools/grading_seal.py), installed in the kernel
+before any student code: it runs each answer and then the official check on the values
+the answer cannot change, and writes the outcome with an HMAC the student's code cannot
+make; what it cannot undo it reports as "review". Per exercise the status is one of
+STATUSES below (book/instructors.md lists the same, and says what is and is not
+protected). After an exercise that runs past the cell limit, a fresh run grades the
+exercises after it.
 
-  pass          the official check passed
-  fail          the official check failed (its message is reported)
-  answer-error  the answer cell raised (the check is still run, and fails)
-  missing       the submission has no answer cell for this exercise (deleted, or tags
-                removed)
-  check-removed the submission's check cell was deleted or renamed (reported; never a
-                pass)
-  not-reached   a time limit or a crash stopped the notebook before this exercise
-  invalid       the file is not a chapter notebook (the message says why)
-
-Writes grades.json and grades.csv to --out (default: the current directory) and prints a
-table. Exit status: 0 when every submission could be graded, 2 when some file was
-invalid, 3 when grading refused to run without a sandbox.
+Writes grades.json, grades.csv (one row per exercise, full messages) and totals.csv (per
+student and chapter: points, out of, for review, seconds) to --out (default: the
+current directory) and prints a table. Exit status: 0 when every submission could be
+graded, 2 when some file was invalid, 3 when grading refused to run without a sandbox,
+4 when a dataset is missing.
 """
 
 from __future__ import annotations
@@ -300,7 +302,7 @@ def grade_file(
         run_limits = limits
         if limits and remaining != exercise_ids:  # a later run: what time is left
             run_limits = dataclasses.replace(limits, wall_seconds=budget)
-        outcomes, stop_reason, timed_out = _run(
+        outcomes, stop_reason, stopped_in = _run(
             official,
             answers,
             remaining,
@@ -310,15 +312,14 @@ def grade_file(
             grading_parameters(official_path),
         )
         graded.update(outcomes)
-        if timed_out is None:
+        if stopped_in is None:
             break
-        graded[timed_out] = (
+        exercise_id, why = stopped_in
+        graded[exercise_id] = (
             "answer-error",
-            f"TimeoutError: the answer (or the check on it) ran longer than the "
-            f"{cell_timeout} s a cell may take; the exercises after it were graded in "
-            "a fresh run",
+            f"{why}; the exercises after it were graded in a fresh run",
         )
-        remaining = remaining[remaining.index(timed_out) + 1 :]
+        remaining = remaining[remaining.index(exercise_id) + 1 :]
     seconds = time.perf_counter() - started
 
     rows = []
@@ -354,7 +355,8 @@ def _run(
     """Execute the grading notebook (for `exercise_ids`) in a fresh directory.
 
     Returns exercise id -> (status, message), why the run stopped early (if it did),
-    and the exercise whose cell ran past the cell limit (None if none did). An
+    and (exercise id, why) when the run stopped in that exercise's cell (past the cell
+    limit, or the kernel died there) but not for the hand-in's total time limit. An
     outcome is read only from the seal's records, which carry an HMAC keyed by a secret
     of this run: nothing the student's code prints, and no record it writes, counts.
     """
@@ -381,7 +383,7 @@ def _run(
         )
         records = read_records(seal_dir / "records", seal["key"])
 
-    stop_reason, timed_out = "", None
+    stop_reason, stopped_in = "", None
     cells = result.notebook.cells
     # the executed copy has papermill's injected parameters cell: find cells by source
     where = {
@@ -395,16 +397,13 @@ def _run(
         )
         for exercise_id, index in exercise_cells.items()
     }
-    unfinished = next(
-        (
-            i
-            for i, cell in enumerate(cells)
-            if cell.cell_type == "code"
-            and cell.get("metadata", {}).get("papermill", {}).get("status")
-            != "completed"
-        ),
-        None,
-    )
+    # the cell that was running when the run stopped: the last one papermill started
+    started = [
+        i
+        for i, cell in enumerate(cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    last_started = started[-1] if started and result.error is not None else None
     if result.error is None:
         pass
     elif result.timed_out:
@@ -412,9 +411,13 @@ def _run(
             f"stopped earlier: a cell ran longer than the {cell_timeout} s limit"
         )
         for exercise_id, index in where.items():
-            if unfinished is not None and index == unfinished:
-                timed_out = exercise_id
-        if timed_out is None:
+            if last_started is not None and index == last_started:
+                stopped_in = (
+                    exercise_id,
+                    f"TimeoutError: the answer (or the check on it) ran longer than "
+                    f"the {cell_timeout} s a cell may take",
+                )
+        if stopped_in is None:
             stop_reason = (
                 f"stopped earlier: a lesson cell ran longer than the {cell_timeout} s "
                 "limit (not the student's code: give the grader more time with "
@@ -433,12 +436,17 @@ def _run(
             else f"{type(error).__name__}: {error}"
         )
         stop_reason = f"stopped earlier by {what}"
+        for exercise_id, index in where.items():
+            if last_started is not None and index == last_started:
+                stopped_in = (
+                    exercise_id,
+                    f"the kernel stopped while running this answer ({what})",
+                )
     results = {}
     for exercise_id, index in where.items():
         found = records.get(exercise_id, [])
-        cell = cells[index] if index is not None else {}
-        completed = (
-            cell.get("metadata", {}).get("papermill", {}).get("status") == "completed"
+        ran_to_its_end = index is not None and (
+            last_started is None or index < last_started
         )
         if len(found) == 1:
             status, message = found[0]
@@ -455,14 +463,14 @@ def _run(
                 f"of one ({', '.join(s for s, _ in found)}): the hand-in ran the "
                 "grader's own cell again",
             )
-        elif completed:
+        elif ran_to_its_end:
             results[exercise_id] = (
                 "review",
                 "the exercise's cell ran to its end but the seal recorded no outcome: "
                 "the hand-in interfered with the grader (its audit event, or its "
                 "record file)",
             )
-    return results, stop_reason, timed_out
+    return results, stop_reason, stopped_in
 
 
 def explain(message: str, limits: sandbox.Limits | None) -> str:
