@@ -105,6 +105,59 @@ def test_one_list_of_statuses_everywhere():
     assert "STATUSES" in grade.__doc__
 
 
+CHECK_TEMPLATE = """#@title Check your answer to exercise 1.2 (run this cell)
+try:
+    assert x == 1, "expected 1"
+    assert helper(x), "helper says no"
+except NotImplementedError as missing:
+    print(f"Exercise 1.2: not answered yet. {missing}")
+except AssertionError as problem:
+    print(f"Exercise 1.2: not correct yet. {problem}")
+else:
+    print("Exercise 1.2: correct")
+"""
+
+
+def test_the_grader_runs_the_assertions_of_either_check_form():
+    """Checks in the new template (assertions in try, verdict printed) are graded on
+    their assertions, which must raise; the old form is taken as it is."""
+    body = grade.check_body(CHECK_TEMPLATE)
+    assert body.splitlines() == [
+        'assert x == 1, "expected 1"',
+        'assert helper(x), "helper says no"',
+    ], body
+    old_form = 'assert x == 1, "expected 1"\nprint("Exercise 1.2: correct")'
+    assert grade.check_body(old_form) == old_form
+    read, bound = grade._names(body)
+    assert {"x", "helper"} <= read and not bound
+
+
+def test_grading_works_whatever_the_order_of_check_and_solution():
+    """Exercises reordered to answer, check, solution (the check reports on the
+    learner's own answer) are graded the same: by course.exercises' indices."""
+    official = course.read_notebook(FIRST_CHAPTER)
+    reordered = course.copy_notebook(official)
+    for parts in sorted(
+        course.exercises(official).values(), key=lambda p: -p["solution"]
+    ):
+        solution = reordered.cells.pop(parts["solution"])
+        reordered.cells.insert(parts["check"], solution)  # after its check
+    try:
+        parts = course.exercises(reordered)
+    except ValueError as error:
+        pytest.skip(f"course.exercises does not accept this order yet: {error}")
+    answers = {i: "x = 1" for i in parts}
+    for nb in (official, reordered):
+        graded, cells, seal = grade.grading_notebook(nb, answers, Path("/seal"))
+        sources = "\n".join(c.source for c in graded.cells)
+        assert "#@title Solution" not in sources
+        assert list(cells) == list(parts)
+        assert set(seal["exercises"]) == set(parts)
+    assert grade.seal_exercises(official, answers) == grade.seal_exercises(
+        reordered, answers
+    )
+
+
 def test_student_copies_refuse_a_repository_that_is_not_one():
     with pytest.raises(ValueError, match="not a GitHub repository"):
         student_copies.repository_slug("not a repository")

@@ -100,6 +100,7 @@ def nbgrader_notebook(nb):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.metadata.get("course", {}).pop("wrong_answers", None)
+        cell.metadata.get("course", {}).pop("right_answers", None)
         slug = (exercise_id or "").replace(".", "_")
         if role == "answer":
             solution = nb.cells[parts[exercise_id]["solution"]].source

@@ -62,6 +62,9 @@ def repository_slug(repository: str) -> str:
 def student_edition(nb, repository: str | None = None, branch: str = "main"):
     """The publishable student copy of a chapter (see the module's docstring)."""
     student = course.student_copy(nb, branch=branch)
+    for cell in student.cells:  # other valid answers are answers too
+        cell.metadata.get("course", {}).pop("right_answers", None)
+        cell.metadata.get("course", {}).pop("wrong_answers", None)
     if repository is None:
         url = course.load_config()["repository"]["url"]
         repository = url
