@@ -4,6 +4,7 @@ in, in a sandbox that contains hostile hand-ins while it grades the honest ones 
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -156,6 +157,59 @@ def test_grading_works_whatever_the_order_of_check_and_solution():
     assert grade.seal_exercises(official, answers) == grade.seal_exercises(
         reordered, answers
     )
+
+
+def test_grading_parameters_name_real_chapters_and_parameters():
+    """tools/grading_parameters.json: smaller lesson parameters for grading, each one
+    a knob of its chapter's parameters cell, of the same type."""
+    table = json.loads(grade.GRADING_PARAMETERS.read_text())
+    chapters = {p.stem: p for p in course.chapter_paths()}
+    assert table and set(table) <= set(chapters), set(table) - set(chapters)
+    for stem, parameters in table.items():
+        nb = course.read_notebook(chapters[stem])
+        cell = next(c for c in nb.cells if course.TAG_PARAMETERS in course.tags(c))
+        defaults = {}
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    for name in names:
+                        if isinstance(name, ast.Name):
+                            defaults[name.id] = node.value
+        for name, value in parameters.items():
+            assert name in defaults, f"{stem} has no parameter {name}"
+            default = ast.literal_eval(defaults[name])
+            assert isinstance(value, type(default)) or (
+                isinstance(default, tuple) and isinstance(value, list)
+            ), f"{stem}.{name}: {value!r} is not like its default {default!r}"
+
+
+@pytest.mark.slow
+def test_chapter_9_official_solutions_pass_with_the_grading_parameters(
+    tmp_path, course_data_dir
+):
+    """The smaller lesson of chapter 9 still gives every exercise what it needs."""
+    path = course.chapter_paths()[-1]
+    official = course.read_notebook(path)
+    parts = course.exercises(official)
+    solved = with_answers(
+        course.student_copy(official),
+        {i: official.cells[p["solution"]].source for i, p in parts.items()},
+    )
+    nbformat.write(solved, str(tmp_path / f"{path.stem}.ipynb"))
+    run = subprocess.run(
+        [sys.executable, "tools/grade.py", str(tmp_path / f"{path.stem}.ipynb"),
+         "--out", str(tmp_path / "out")],
+        cwd=course.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "COURSE_DATA_DIR": str(course_data_dir)},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = json.loads((tmp_path / "out" / "grades.json").read_text())
+    assert [r["status"] for r in rows] == ["pass"] * len(parts), rows
+    print(f"chapter 9 hand-in graded in {rows[0]['seconds']} s")
 
 
 def test_student_copies_refuse_a_repository_that_is_not_one():
