@@ -227,6 +227,17 @@ def _python_mounts() -> list[str]:
             continue
         seen.add(prefix)
         args += _bind(prefix)
+    # site-packages folders outside those prefixes (a .pth file that layers this
+    # environment on another one); never the repository or another folder of yours
+    for entry in sys.path:
+        folder = os.path.abspath(entry) if entry else ""
+        if (
+            Path(folder).name in ("site-packages", "dist-packages")
+            and os.path.isdir(folder)
+            and not os.path.realpath(folder).startswith("/usr/")
+            and not any(folder.startswith(prefix + os.sep) for prefix in seen)
+        ):
+            args += _bind(folder)
     return args
 
 
