@@ -270,8 +270,12 @@ def _run(exercise_id):
             args=(spec, exercise_id, before, results),
             daemon=True,
         )
-        worker.start()
-        worker.join()
+        try:
+            worker.start()
+        except RuntimeError:  # no thread left (a fork bomb took them): run it here
+            _attempt(spec, exercise_id, before, results)
+        else:
+            worker.join()
     finally:
         _state["in_run"][0] -= 1
     outcomes = []
