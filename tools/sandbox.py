@@ -15,7 +15,12 @@ Boundaries (see also book/instructors.md):
     datasets folder. Nothing else: no home directory, no repository, no other
     submission, no submissions folder;
   - /tmp (the working directory) and /dev/shm are private, in memory, size-limited, and
-    disappear with the kernel; everything else is read-only;
+    disappear with the kernel; everything else is read-only. The private /tmp is
+    mounted first and every folder is bound on top of it, by its real path (symlinks
+    resolved) and at the path the grader uses: the checkout, the virtual environment,
+    the data and the hand-ins may live anywhere, under /tmp or in a folder with spaces;
+  - an ordinary user can grade where the kernel allows unprivileged user namespaces;
+    elsewhere `unavailable_reason` says so, and what to ask for;
   - new namespaces for users, processes, IPC, host name and cgroups; no capabilities; no
     new user namespaces inside; a new session (no terminal injection); environment
     cleared;
