@@ -31,9 +31,9 @@ test: $(INSTALLED) browser sandbox
 check: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not slow" -q
 
-## seeds: check each chapter's claims for seeds 0-4 (slow: 5 runs a chapter; make seeds CHAPTERS=06_regression)
+## seeds: check each chapter's claims for seeds 0-4 and 1, 2 and the default number of threads (slow: 15 runs a chapter; make seeds CHAPTERS=06_regression)
 seeds: $(INSTALLED)
-	$(BIN)/python tools/seeds.py $(CHAPTERS)
+	$(BIN)/python tools/seeds.py $(CHAPTERS) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(THREADS),--threads $(THREADS))
 
 ## browser: make sure the browser tests' Chromium and a CJK font are there (Debian's packages; installs them when run as root)
 # fonts-noto-cjk: without a CJK font Chromium draws the errata's Chinese quotes as empty boxes,
@@ -79,15 +79,16 @@ pages: $(INSTALLED)
 benchmark: $(INSTALLED)
 	$(BIN)/python tools/benchmark.py $(CHAPTERS)
 
-## student-copies: write every chapter without its solutions into dist/student/
+## student-copies: write every chapter without its solutions into dist/student/, badges pointing at
+##                 where you publish them (make student-copies REPOSITORY=you/your-course BRANCH=main)
 student-copies: $(INSTALLED)
-	$(BIN)/python tools/student_copies.py
+	$(BIN)/python tools/student_copies.py $(if $(REPOSITORY),--repository $(REPOSITORY)) $(if $(BRANCH),--branch $(BRANCH))
 
 ## grade: grade students' notebooks, each in a sandbox (make grade SUBMISSIONS=folder-or-notebook;
 ##        UNSAFE=1 runs them without one, with your rights: trusted work only)
 grade: $(INSTALLED)
 	@test -n "$(SUBMISSIONS)" || { echo "Say what to grade: make grade SUBMISSIONS=path/to/notebooks" >&2; exit 2; }
-	$(BIN)/python tools/grade.py $(SUBMISSIONS) --out $(if $(OUT),$(OUT),grades) $(if $(UNSAFE),--unsafe-no-sandbox)
+	$(BIN)/python tools/grade.py $(SUBMISSIONS) --out $(if $(OUT),$(OUT),grades) $(if $(JOBS),--jobs $(JOBS)) $(if $(UNSAFE),--unsafe-no-sandbox)
 
 ## nbgrader: write the course as an nbgrader course folder in dist/nbgrader (make nbgrader CHAPTERS=01_tensors)
 nbgrader: $(INSTALLED)

@@ -116,6 +116,31 @@ def test_export_marks_every_cell(tmp_path):
     assert all(m.get("points") == 1 for m in meta if m["grade"])
 
 
+def test_exported_stubs_say_what_to_do_by_kind(tmp_path):
+    """A debug exercise's stub is broken code, not placeholders: its instruction
+    (and the stub nbgrader leaves) must not ask to replace placeholders."""
+    export_chapter(tmp_path)
+    assert "placeholders" not in (tmp_path / "nbgrader_config.py").read_text()
+    nb = course.read_notebook(
+        tmp_path / "source" / CHAPTER.stem / f"{CHAPTER.stem}.ipynb"
+    )
+    official = course.read_notebook(CHAPTER)
+    kinds = {
+        i: official.cells[p["check"]].metadata["course"]["kind"]
+        for i, p in course.exercises(official).items()
+    }
+    assert "debug" in kinds.values()
+    for cell in nb.cells:
+        if not cell.metadata["nbgrader"]["solution"]:
+            continue
+        exercise_id = cell.metadata["course"]["exercise"]
+        stub = cell.source.split("### BEGIN SOLUTION")[0]
+        if kinds[exercise_id] == "debug":
+            assert "placeholders" not in stub and "Fix the code above" in stub, stub
+        elif kinds[exercise_id] == "predict":
+            assert "prediction" in stub, stub
+
+
 @pytest.mark.slow
 def test_nbgrader_generates_and_autogrades_the_export(
     tmp_path, nbgrader_bin, course_data_dir

@@ -65,18 +65,28 @@ def machine() -> dict:
 def render_table(report: dict) -> str:
     """The markdown table of a report (the book includes it; tested against JSON)."""
     m = report["machine"]
+    runs = report["runs"]
+    how = (
+        "Each chapter was executed once, in a fresh directory (one run: no median, "
+        "no spread)."
+        if runs == 1
+        else f"Each chapter was executed {runs} times, each in a fresh directory: the "
+        "median, and the spread (max minus min)."
+    )
     lines = [
         f"Measured on {report['date']}: {m['cpu']}, {m['cores']} cores, "
         f"GPU: {m['gpu']}; Python {m['python']}, torch {m['torch']}, "
-        f"torchvision {m['torchvision']}. Median of {report['runs']} runs in a fresh "
-        "directory; spread is max minus min.",
+        f"torchvision {m['torchvision']}. {how}",
         "",
-        "| Chapter | Median wall time | Spread | Peak memory | Budget |",
+        "| Chapter | Wall time | Spread | Peak memory | Budget |"
+        if runs == 1
+        else "| Chapter | Median wall time | Spread | Peak memory | Budget |",
         "|---|---|---|---|---|",
     ]
     for row in report["chapters"]:
+        spread = "–" if runs == 1 else f"{row['spread_s']:.1f} s"
         lines.append(
-            f"| {row['chapter']} | {row['median_s']:.1f} s | {row['spread_s']:.1f} s "
+            f"| {row['chapter']} | {row['median_s']:.1f} s | {spread} "
             f"| {row['peak_memory_mb']:.0f} MB | {row['budget_s']} s |"
         )
     lines.append(

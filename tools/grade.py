@@ -1,45 +1,56 @@
-"""Grade students' notebooks: re-run the official checks on their answers, with a time
-limit.
+"""Grade students' notebooks: run the official checks on their answers, sealed, in a
+sandbox, with time limits.
 
 Usage: python tools/grade.py SUBMISSION [SUBMISSION ...] [--out DIR]
                              [--cell-timeout 120] [--jobs 1] [--memory-mb 4096]
-                             [--time-limit 1800] [--unsafe-no-sandbox]
-       (a SUBMISSION is a notebook or a folder of notebooks)
+                             [--time-limit 1800] [--no-fetch] [--unsafe-no-sandbox]
+       (a SUBMISSION is a notebook, a folder of notebooks, or a folder with one
+       subfolder per student, whose name is the student's)
 
 Students' code is untrusted: each submission's kernel runs in a bubblewrap sandbox
 (tools/sandbox.py: no network, read-only system, no home directory, no other submission,
 a private /tmp, limits on memory, processes, file size and time). Where bubblewrap is
-missing or cannot work (macOS), grading refuses to start unless --unsafe-no-sandbox is
-given, which runs the students' code with your own rights: only for submissions you
-trust.
+missing or cannot work (macOS, or user namespaces forbidden to an ordinary user),
+grading refuses to start unless --unsafe-no-sandbox is given, which runs the students'
+code with your own rights: only for submissions you trust.
+
+Before anything runs, the datasets the chapters need must be in COURSE_DATA_DIR (default
+data/) and intact: the grader downloads them, outside the sandbox, when it can, and
+refuses to grade otherwise.
 
 Only the students' answer cells are taken from a submission. Every other cell and every
 check comes from the official chapter (found by the submission's metadata, or its file
-name), so nothing a student prints or edits can fake a pass. Each submission runs in a
-fresh temporary directory. Per exercise the result is one of:
+name). Outcomes are decided by the seal (tools/grading_seal.py), installed in the kernel
+before any student code: it runs each answer and then the official check on the values
+the answer cannot change, and writes the outcome with an HMAC the student's code cannot
+make; what it cannot undo it reports as "review". Per exercise the status is one of
+STATUSES below (book/instructors.md lists the same, and says what is and is not
+protected). After an exercise that runs past the cell limit, a fresh run grades the
+exercises after it.
 
-  pass          the official check passed
-  fail          the official check failed (its message is reported)
-  answer-error  the answer cell raised (the check is still run, and fails)
-  missing       the submission has no answer cell for this exercise (deleted, or tags
-                removed)
-  check-removed the submission's check cell was deleted or renamed (reported; never a
-                pass)
-  not-reached   a time limit or a crash stopped the notebook before this exercise
-  invalid       the file is not a chapter notebook (the message says why)
-
-Writes grades.json and grades.csv to --out (default: the current directory) and prints a
-table. Exit status: 0 when every submission could be graded, 2 when some file was
-invalid, 3 when grading refused to run without a sandbox.
+Writes grades.json, grades.csv (one row per exercise, full messages) and totals.csv (per
+student and chapter: points, out of, for review, seconds) to --out (default: the
+current directory) and prints a table. Exit status: 0 when every submission could be
+graded, 2 when some file was invalid, 3 when grading refused to run without a sandbox,
+4 when a dataset is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
+import dataclasses
 import functools
+import hashlib
+import hmac
 import json
+import secrets
+import subprocess
 import sys
+import tempfile
+import textwrap
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,19 +59,42 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import course, execution, sandbox  # noqa: E402
 
-STATUSES = (
-    "pass",
-    "fail",
-    "answer-error",
-    "missing",
-    "check-removed",
-    "not-reached",
-    "invalid",
-)
+STATUSES = {
+    "pass": "the official check passed on the student's answer",
+    "fail": "the official check rejected the answer (its message says why)",
+    "answer-error": "the answer raised an error, or ran past the time a cell may take "
+    "(the check still ran, and failed)",
+    "missing": "the hand-in has no answer cell for this exercise (deleted, or its tags "
+    "removed)",
+    "check-removed": "the hand-in's check cell was deleted or renamed (never a pass)",
+    "not-reached": "a crash, the hand-in's total time limit or a lesson cell stopped "
+    "the notebook before this exercise",
+    "review": "the hand-in changed the checking machinery (the message says what): "
+    "read it before giving a grade",
+    "invalid": "the file is not a chapter notebook (the message says why)",
+}
+# Exit statuses of main()
+EXIT_INVALID, EXIT_NO_SANDBOX, EXIT_NO_DATA = 2, 3, 4
+SEAL_SOURCE = Path(__file__).resolve().parent / "grading_seal.py"
+SEAL_EVENT = "course.exercise"
+# Smaller papermill parameters per chapter, for the lesson cells of a hand-in's grading
+# run (the exercises' checks do not depend on their size): tools/grading_parameters.json
+GRADING_PARAMETERS = Path(__file__).resolve().parent / "grading_parameters.json"
+# MD5 of the decompressed MNIST files torchvision reads (as published for MNIST)
+MNIST_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
 
 
 class InvalidSubmission(Exception):
     """The file cannot be graded as a chapter notebook."""
+
+
+class DataMissing(Exception):
+    """A dataset the chapter needs is not there and cannot be fetched."""
 
 
 def official_chapter(submission, path: Path) -> Path:
@@ -87,12 +121,79 @@ def submitted_cells(submission, role_tag: str) -> dict[str, str]:
     return cells
 
 
-def grading_notebook(official, answers: dict[str, str]):
-    """The official chapter with solutions removed, and each check run on the student's
-    answer.
+def check_body(source: str) -> str:
+    """The assertions of a check cell, in either form: the plain assertions (ending
+    with a print), or the template that wraps them in try/except and prints the
+    verdict (tools.course.check_body where it exists)."""
+    if hasattr(course, "check_body"):
+        return course.check_body(source)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    statements = [node for node in tree.body]
+    if len(statements) == 1 and isinstance(statements[0], ast.Try):
+        body = statements[0].body
+        lines = source.splitlines()
+        return textwrap.dedent(
+            "\n".join(lines[body[0].lineno - 1 : body[-1].end_lineno])
+        )
+    return source
 
-    Returns the notebook and, per exercise, the index of the cell that runs its check.
-    An answer missing from the submission leaves the check to run on nothing (it fails).
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names the code reads, names it binds), anywhere in it."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(), set()
+    read, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return read, bound
+
+
+def seal_exercises(official, answers: dict[str, str]) -> dict[str, dict]:
+    """What the seal runs per exercise: the student's answer, the official check's
+    assertions, and the names the check reads that no answer may change (every name
+    it reads that no exercise's stub or solution defines and the check does not set
+    itself: the lesson's variables and helpers, modules, builtins)."""
+    parts = course.exercises(official)
+    answer_names = set()
+    for p in parts.values():
+        for role in ("answer", "solution"):
+            answer_names |= _names(official.cells[p[role]].source)[1]
+    seal = {}
+    for exercise_id, p in parts.items():
+        body = check_body(official.cells[p["check"]].source)
+        read, bound = _names(body)
+        seal[exercise_id] = {
+            "answer": answers.get(exercise_id, ""),
+            "check": body,
+            "protected": sorted(read - bound - answer_names),
+        }
+    return seal
+
+
+def grading_notebook(official, answers: dict[str, str], seal_dir: Path, only=None):
+    """The official chapter without its exercises' answer and solution cells, and
+    each check cell replaced by a cell that asks the seal to run that exercise (the
+    student's answer, then the official check; tools/grading_seal.py).
+
+    The seal is installed just before the first exercise cell: every cell before it is
+    the official lesson, so no student code has run yet. `only` (exercise ids) limits
+    the run to those exercises (after a time-out, the following ones). Returns the
+    notebook, exercise id -> index of its cell, and the seal to write.
     """
     parts = course.exercises(official)
     role_of = {
@@ -100,37 +201,82 @@ def grading_notebook(official, answers: dict[str, str]):
         for exercise_id, p in parts.items()
         for role, index in p.items()
     }
-    cells, check_cells = [], {}
+    first = min(index for p in parts.values() for index in p.values())
+    exercises = seal_exercises(official, answers)
+    key = secrets.token_hex(32)
+    seal_path, records = seal_dir / "seal.json", seal_dir / "records"
+    prelude = (
+        "__course_seal = {'__builtins__': dict(vars(__import__('builtins'))), "
+        "'__name__': 'course_seal'}\n"
+        f"exec(compile({SEAL_SOURCE.read_text()!r}, '<course seal>', 'exec'), "
+        "__course_seal)\n"
+        f"__course_seal['install']({str(seal_path)!r}, globals())\n"
+        "del __course_seal"
+    )
+    cells, exercise_cells = [], {}
     for index, cell in enumerate(official.cells):
+        if index == first:
+            cells.append(nbformat.v4.new_code_cell(prelude))
         exercise_id, role = role_of.get(index, (None, None))
         if role in ("answer", "solution"):
             continue
         if role == "check":
-            check_cells[exercise_id] = len(cells)
+            if only is not None and exercise_id not in only:
+                continue
+            exercise_cells[exercise_id] = len(cells)
             cell = nbformat.v4.new_code_cell(
-                execution.check_cell_source(
-                    exercise_id, cell.source, "submission", answers.get(exercise_id, "")
-                )
+                f"__import__('sys').audit({SEAL_EVENT!r}, {exercise_id!r})"
             )
         cells.append(cell)
     graded = course.copy_notebook(official)
     graded.cells = cells
-    return graded, check_cells
+    seal = {"key": key, "records": str(records), "exercises": exercises}
+    return graded, exercise_cells, seal
+
+
+def read_records(path: Path, key: str) -> dict[str, list[tuple[str, str]]]:
+    """Exercise id -> the outcomes the seal recorded (only lines with a valid HMAC)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    text = path.read_text(errors="replace") if path.exists() else ""
+    for line in text.splitlines():
+        mac, _, body = line.partition(" ")
+        expected = hmac.new(bytes.fromhex(key), body.encode(), "sha256").hexdigest()
+        if not hmac.compare_digest(mac, expected):
+            continue
+        try:
+            exercise_id, status, message = ast.literal_eval(body)
+        except (ValueError, SyntaxError, TypeError):
+            continue
+        found.setdefault(exercise_id, []).append((status, message))
+    return found
+
+
+def grading_parameters(official_path: Path) -> dict:
+    """The smaller papermill parameters the chapter's lesson runs with when grading."""
+    table = json.loads(GRADING_PARAMETERS.read_text())
+    return {k: v for k, v in table.get(official_path.stem, {}).items()}
 
 
 def grade_file(
-    path: Path, data_dir: Path, cell_timeout: int, limits: sandbox.Limits | None
+    path: Path,
+    data_dir: Path,
+    cell_timeout: int,
+    limits: sandbox.Limits | None,
+    student: str | None = None,
 ) -> list[dict]:
     """One row per exercise of the submission's chapter (or one 'invalid' row)."""
+    student = student or path.stem
+    started = time.perf_counter()
     try:
         submission = nbformat.read(str(path), as_version=4)
         official_path = official_chapter(submission, path)
     except InvalidSubmission as error:
-        return [_row(path, None, None, "invalid", str(error))]
+        return [_row(path, student, None, None, "invalid", str(error))]
     except Exception as error:  # unreadable JSON, not a notebook, wrong nbformat...
         return [
             _row(
                 path,
+                student,
                 None,
                 None,
                 "invalid",
@@ -142,9 +288,39 @@ def grade_file(
     exercise_ids = list(course.exercises(official))
     answers = submitted_cells(submission, course.TAG_ANSWER)
     checks = submitted_cells(submission, course.TAG_CHECK)
-    graded, stop_reason = _run(
-        *grading_notebook(official, answers), data_dir, cell_timeout, limits
-    )
+    graded: dict[str, tuple[str, str]] = {}
+    remaining = list(exercise_ids)
+    stop_reason = ""
+    deadline = time.monotonic() + (limits.wall_seconds if limits else 10**9)
+    # One run normally; after an exercise that runs past the cell limit, a fresh run
+    # grades the exercises that follow it.
+    while remaining:
+        budget = int(deadline - time.monotonic())
+        if budget < 10:
+            stop_reason = "stopped earlier: the hand-in's total time limit was reached"
+            break
+        run_limits = limits
+        if limits and remaining != exercise_ids:  # a later run: what time is left
+            run_limits = dataclasses.replace(limits, wall_seconds=budget)
+        outcomes, stop_reason, stopped_in = _run(
+            official,
+            answers,
+            remaining,
+            data_dir,
+            cell_timeout,
+            run_limits,
+            grading_parameters(official_path),
+        )
+        graded.update(outcomes)
+        if stopped_in is None:
+            break
+        exercise_id, why = stopped_in
+        graded[exercise_id] = (
+            "answer-error",
+            f"{why}; the exercises after it were graded in a fresh run",
+        )
+        remaining = remaining[remaining.index(exercise_id) + 1 :]
+    seconds = time.perf_counter() - started
 
     rows = []
     for exercise_id in exercise_ids:
@@ -159,39 +335,94 @@ def grade_file(
                 "check-removed",
                 f"the check cell was deleted or renamed (official check: {status})",
             )
-        rows.append(_row(path, official_path.stem, exercise_id, status, message))
+        rows.append(
+            _row(path, student, official_path.stem, exercise_id, status, message)
+        )
+    for row in rows:
+        row["seconds"] = round(seconds, 1)
     return rows
 
 
 def _run(
-    nb,
-    check_cells: dict[str, int],
+    official,
+    answers: dict[str, str],
+    exercise_ids: list[str],
     data_dir: Path,
     cell_timeout: int,
     limits: sandbox.Limits | None,
-) -> tuple[dict[str, tuple[str, str]], str]:
-    """Execute the grading notebook in a fresh directory.
+    parameters: dict,
+) -> tuple[dict[str, tuple[str, str]], str, str | None]:
+    """Execute the grading notebook (for `exercise_ids`) in a fresh directory.
 
-    Returns exercise id -> (status, message), and why the run stopped early (if it did).
-    An exercise's outcome is read only from its own check cell, and only when that cell
-    ran to its end: a line printed by a student's answer cannot pass another exercise,
-    nor its own when the answer stops the cell (a killed kernel, an endless loop) after
-    printing it.
+    Returns exercise id -> (status, message), why the run stopped early (if it did),
+    and (exercise id, why) when the run stopped in that exercise's cell (past the cell
+    limit, or the kernel died there) but not for the hand-in's total time limit. An
+    outcome is read only from the seal's records, which carry an HMAC keyed by a secret
+    of this run: nothing the student's code prints, and no record it writes, counts.
     """
-    manager = sandbox.kernel_manager_class(limits) if limits else None
-    result = execution.execute(
-        nb,
-        data_dir,
-        timeout=cell_timeout,
-        raise_on_error=False,
-        kernel_manager_class=manager,
-    )
+    with tempfile.TemporaryDirectory(prefix="course-seal-") as folder:
+        seal_dir = Path(folder)
+        seal_dir.chmod(0o700)
+        nb, exercise_cells, seal = grading_notebook(
+            official, answers, seal_dir, only=set(exercise_ids)
+        )
+        (seal_dir / "seal.json").write_text(json.dumps(seal))
+        (seal_dir / "records").write_text("")
+        manager = (
+            sandbox.kernel_manager_class(limits, (str(seal_dir),))
+            if limits
+            else sandbox.quiet_kernel_manager_class()
+        )
+        result = execution.execute(
+            nb,
+            data_dir,
+            parameters=parameters,
+            timeout=cell_timeout,
+            raise_on_error=False,
+            kernel_manager_class=manager,
+        )
+        records = read_records(seal_dir / "records", seal["key"])
+
+    stop_reason, stopped_in = "", None
+    cells = result.notebook.cells
+    # the executed copy has papermill's injected parameters cell: find cells by source
+    where = {
+        exercise_id: next(
+            (
+                i
+                for i, cell in enumerate(cells)
+                if cell.source == nb.cells[index].source
+            ),
+            None,
+        )
+        for exercise_id, index in exercise_cells.items()
+    }
+    # the cell that was running when the run stopped: the last one papermill started
+    started = [
+        i
+        for i, cell in enumerate(cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    last_started = started[-1] if started and result.error is not None else None
     if result.error is None:
-        stop_reason = ""
+        pass
     elif result.timed_out:
         stop_reason = (
             f"stopped earlier: a cell ran longer than the {cell_timeout} s limit"
         )
+        for exercise_id, index in where.items():
+            if last_started is not None and index == last_started:
+                stopped_in = (
+                    exercise_id,
+                    f"TimeoutError: the answer (or the check on it) ran longer than "
+                    f"the {cell_timeout} s a cell may take",
+                )
+        if stopped_in is None:
+            stop_reason = (
+                f"stopped earlier: a lesson cell ran longer than the {cell_timeout} s "
+                "limit (not the student's code: give the grader more time with "
+                "--cell-timeout)"
+            )
     elif limits and result.seconds >= limits.wall_seconds - 1:
         stop_reason = (
             f"stopped earlier: the submission ran longer than its total time limit "
@@ -205,21 +436,41 @@ def _run(
             else f"{type(error).__name__}: {error}"
         )
         stop_reason = f"stopped earlier by {what}"
+        for exercise_id, index in where.items():
+            if last_started is not None and index == last_started:
+                stopped_in = (
+                    exercise_id,
+                    f"the kernel stopped while running this answer ({what})",
+                )
     results = {}
-    for exercise_id, index in check_cells.items():
-        cell = result.notebook.cells[index]
-        if cell.get("metadata", {}).get("papermill", {}).get("status") != "completed":
-            continue
-        recorded = execution.recorded_checks([cell]).get(exercise_id, {})
-        if "submission" in recorded:
-            status, message = recorded["submission"]
-            # A check that crashes on the answer (not an assertion) has failed it all
-            # the same.
+    for exercise_id, index in where.items():
+        found = records.get(exercise_id, [])
+        ran_to_its_end = index is not None and (
+            last_started is None or index < last_started
+        )
+        if len(found) == 1:
+            status, message = found[0]
+            # A check that crashes on the answer (not an assertion) has failed it
+            # all the same.
             results[exercise_id] = (
                 "fail" if status == "error" else status,
                 explain(message, limits),
             )
-    return results, stop_reason
+        elif len(found) > 1:
+            results[exercise_id] = (
+                "review",
+                f"the seal recorded {len(found)} outcomes for this exercise instead "
+                f"of one ({', '.join(s for s, _ in found)}): the hand-in ran the "
+                "grader's own cell again",
+            )
+        elif ran_to_its_end:
+            results[exercise_id] = (
+                "review",
+                "the exercise's cell ran to its end but the seal recorded no outcome: "
+                "the hand-in interfered with the grader (its audit event, or its "
+                "record file)",
+            )
+    return results, stop_reason, stopped_in
 
 
 def explain(message: str, limits: sandbox.Limits | None) -> str:
@@ -245,35 +496,76 @@ def explain(message: str, limits: sandbox.Limits | None) -> str:
     return message
 
 
-def _row(path: Path, chapter, exercise, status: str, message: str) -> dict:
+def _row(
+    path: Path, student: str, chapter, exercise, status: str, message: str
+) -> dict:
     return {
+        "student": student,
         "submission": path.name,
         "chapter": chapter or "",
         "exercise": exercise or "",
         "status": status,
         "points": int(status == "pass"),
-        "message": message.strip()[:300],
+        "message": message.strip(),
     }
 
 
-def submissions(arguments: list[Path]) -> list[Path]:
-    files = []
+def submissions(arguments: list[Path]) -> list[tuple[str, Path]]:
+    """(student, notebook) for every hand-in.
+
+    A folder may hold notebooks (the student is the file's name without .ipynb) or one
+    subfolder per student, as learning management systems export them (the student is
+    the subfolder's name; every notebook under it is that student's)."""
+    found = []
     for argument in arguments:
         if argument.is_dir():
-            files += sorted(argument.glob("*.ipynb"))
+            for notebook in sorted(argument.glob("*.ipynb")):
+                found.append((notebook.stem, notebook))
+            for folder in sorted(p for p in argument.iterdir() if p.is_dir()):
+                if folder.name.startswith("."):
+                    continue
+                for notebook in sorted(folder.rglob("*.ipynb")):
+                    if ".ipynb_checkpoints" not in notebook.parts:
+                        found.append((folder.name, notebook))
         elif argument.exists():
-            files.append(argument)
+            found.append((argument.stem, argument))
         else:
             raise SystemExit(f"grade.py: no such file or folder: {argument}")
-    if not files:
-        raise SystemExit("grade.py: no .ipynb files to grade")
-    return files
+    if not found:
+        raise SystemExit(
+            "grade.py: no .ipynb files to grade (give notebooks, a folder of them, or "
+            "a folder with one subfolder per student)"
+        )
+    return found
+
+
+def totals(rows: list[dict]) -> list[dict]:
+    """Per student and chapter: points, out of how many, and the grading time."""
+    table: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        key = (row["student"], row["chapter"] or row["submission"])
+        entry = table.setdefault(
+            key,
+            {
+                "student": row["student"],
+                "chapter": row["chapter"],
+                "submission": row["submission"],
+                "points": 0,
+                "out_of": 0,
+                "review": 0,
+                "seconds": row.get("seconds", ""),
+            },
+        )
+        entry["points"] += row["points"]
+        entry["out_of"] += int(bool(row["exercise"]))
+        entry["review"] += int(row["status"] == "review")
+    return list(table.values())
 
 
 def print_table(rows: list[dict]) -> None:
     widths = {
         key: max(len(key), *(len(str(r[key])) for r in rows))
-        for key in ("submission", "exercise", "status")
+        for key in ("student", "exercise", "status")
     }
     header = "  ".join(key.ljust(widths[key]) for key in widths) + "  message"
     print(header)
@@ -284,24 +576,97 @@ def print_table(rows: list[dict]) -> None:
             + "  "
             + row["message"][:100]
         )
-    for name in dict.fromkeys(r["submission"] for r in rows):
-        mine = [r for r in rows if r["submission"] == name]
+    for entry in totals(rows):
+        review = f", {entry['review']} for review" if entry["review"] else ""
         print(
-            f"{name}: {sum(r['points'] for r in mine)}/"
-            f"{len([r for r in mine if r['exercise']])} exercises passed"
+            f"{entry['student']} ({entry['chapter'] or entry['submission']}): "
+            f"{entry['points']}/{entry['out_of']} exercises passed{review}"
+            f" ({entry['seconds']} s)"
         )
+
+
+def datasets_needed(official) -> set[str]:
+    """The datasets a chapter loads (today: MNIST, through torchvision)."""
+    code = "\n".join(c.source for c in official.cells if c.cell_type == "code")
+    return {"MNIST"} if "MNIST(" in code else set()
+
+
+def mnist_ready(data_dir: Path) -> bool:
+    raw = Path(data_dir) / "MNIST" / "raw"
+    for name, md5 in MNIST_MD5.items():
+        file = raw / name
+        if not file.is_file():
+            return False
+        digest = hashlib.md5()
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != md5:
+            return False
+    return True
+
+
+def ensure_datasets(chapters: set[Path], data_dir: Path, fetch: bool = True) -> None:
+    """Make sure every dataset the chapters need is in `data_dir`, verified, before
+    any hand-in runs (the sandbox has no network, and a hand-in must never be scored
+    for what the machine lacks). Fetches it here, outside the sandbox, when it can;
+    raises DataMissing otherwise."""
+    needed = set()
+    for path in chapters:
+        needed |= datasets_needed(course.read_notebook(path))
+    if "MNIST" not in needed or mnist_ready(data_dir):
+        return
+    if fetch:
+        print(f"grade.py: MNIST is not in {data_dir}: downloading it (once)...")
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import socket, sys; socket.setdefaulttimeout(30)\n"
+                "from torchvision import datasets\n"
+                "datasets.MNIST(sys.argv[1], train=True, download=True)\n"
+                "datasets.MNIST(sys.argv[1], train=False, download=True)",
+                str(data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        if run.returncode == 0 and mnist_ready(data_dir):
+            return
+        why = (run.stderr.strip().splitlines() or ["no error message"])[-1]
+    else:
+        why = "fetching was turned off (--no-fetch)"
+    raise DataMissing(
+        f"grade.py: refusing to grade: the chapter(s) need MNIST, which is not in "
+        f"{Path(data_dir).resolve() / 'MNIST' / 'raw'} and could not be downloaded "
+        f"({why}). Hand-ins run without network, so they would fail for the "
+        "machine's sake, not the student's. Connect this machine to the internet and "
+        "grade again (the grader downloads MNIST once), or copy the four MNIST files "
+        f"(train-images-idx3-ubyte ...) into that folder, or point COURSE_DATA_DIR at "
+        "a folder that has them."
+    )
+
+
+def _grade_one(item, **kwargs):
+    student, path = item
+    return grade_file(path, student=student, **kwargs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "paths", nargs="+", type=Path, help="notebooks or folders of notebooks"
+        "paths",
+        nargs="+",
+        type=Path,
+        help="notebooks, folders of notebooks, or folders of students' subfolders",
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=Path("."),
-        help="where grades.json and grades.csv go",
+        help="where grades.json, grades.csv and totals.csv go",
     )
     parser.add_argument(
         "--cell-timeout",
@@ -328,6 +693,11 @@ def main() -> int:
         type=int,
         default=defaults.wall_seconds,
         help=f"seconds one whole submission may run (default {defaults.wall_seconds})",
+    )
+    parser.add_argument(
+        "--no-fetch",
+        action="store_true",
+        help="never download a missing dataset (refuse to grade instead)",
     )
     parser.add_argument(
         "--unsafe-no-sandbox",
@@ -368,27 +738,49 @@ def main() -> int:
             "--unsafe-no-sandbox (make grade UNSAFE=1), which is unsafe.",
             file=sys.stderr,
         )
-        return 3
+        return EXIT_NO_SANDBOX
     else:
         print(f"grade.py: each submission runs in a sandbox: {limits.describe()}")
         sandbox.remove_stale_cgroups()
+    items = submissions(args.paths)
+    chapters = set()
+    for _, path in items:
+        try:
+            chapters.add(official_chapter(nbformat.read(str(path), as_version=4), path))
+        except Exception:
+            pass  # graded as invalid below
     data_dir = execution.prepare_data_dir()
-    files = submissions(args.paths)
+    try:
+        ensure_datasets(chapters, data_dir, fetch=not args.no_fetch)
+    except DataMissing as error:
+        print(error, file=sys.stderr)
+        return EXIT_NO_DATA
+    if limits:
+        sandbox.matplotlib_cache()  # built once here; the workers inherit it
     grade = functools.partial(
-        grade_file, data_dir=data_dir, cell_timeout=args.cell_timeout, limits=limits
+        _grade_one, data_dir=data_dir, cell_timeout=args.cell_timeout, limits=limits
     )
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        graded = pool.map(grade, files)
-        rows = [row for file_rows in graded for row in file_rows]
+        rows = [row for file_rows in pool.map(grade, items) for row in file_rows]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "grades.json").write_text(json.dumps(rows, indent=2) + "\n")
+    fields = ["student", "submission", "chapter", "exercise", "status", "points"]
+    fields += ["seconds", "message"]
     with open(args.out / "grades.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({"seconds": "", **row} for row in rows)
+    summary = totals(rows)
+    with open(args.out / "totals.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(summary[0]))
+        writer.writeheader()
+        writer.writerows(summary)
     print_table(rows)
-    print(f"wrote {args.out / 'grades.json'} and {args.out / 'grades.csv'}")
-    return 2 if any(r["status"] == "invalid" for r in rows) else 0
+    print(
+        f"wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'} and "
+        f"{args.out / 'totals.csv'}"
+    )
+    return EXIT_INVALID if any(r["status"] == "invalid" for r in rows) else 0
 
 
 if __name__ == "__main__":

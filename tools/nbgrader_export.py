@@ -28,7 +28,14 @@ from tools import course  # noqa: E402
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SCHEMA_VERSION = 3
-CODE_STUB = "# YOUR CODE HERE: replace the placeholders above"
+# what generate_assignment leaves where the solution was; the line above it says what
+# to do, by the exercise's kind (a debug exercise's stub has no placeholders to replace)
+CODE_STUB = "# YOUR CODE HERE"
+INSTRUCTION = {
+    "debug": "# Fix the code above: it is broken the way the exercise describes.",
+    "predict": "# Write your prediction above, before running anything.",
+    "transfer": "# Replace the placeholders above with your code.",
+}
 
 CONFIG = f"""\
 # nbgrader configuration of the course, written by tools/nbgrader_export.py.
@@ -93,11 +100,19 @@ def nbgrader_notebook(nb):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.metadata.get("course", {}).pop("wrong_answers", None)
+        cell.metadata.get("course", {}).pop("right_answers", None)
         slug = (exercise_id or "").replace(".", "_")
         if role == "answer":
             solution = nb.cells[parts[exercise_id]["solution"]].source
+            kind = (
+                nb.cells[parts[exercise_id]["check"]]
+                .metadata.get("course", {})
+                .get("kind", "transfer")
+            )
+            instruction = INSTRUCTION.get(kind, INSTRUCTION["transfer"])
             cell.source = (
-                f"{cell.source.rstrip()}\n{BEGIN}\n{_solution_source(solution)}\n{END}"
+                f"{cell.source.rstrip()}\n{instruction}"
+                f"\n{BEGIN}\n{_solution_source(solution)}\n{END}"
             )
             cell.metadata["nbgrader"] = _nbgrader(f"answer_{slug}", solution=True)
         elif role == "check":

@@ -15,7 +15,12 @@ Boundaries (see also book/instructors.md):
     datasets folder. Nothing else: no home directory, no repository, no other
     submission, no submissions folder;
   - /tmp (the working directory) and /dev/shm are private, in memory, size-limited, and
-    disappear with the kernel; everything else is read-only;
+    disappear with the kernel; everything else is read-only. The private /tmp is
+    mounted first and every folder is bound on top of it, by its real path (symlinks
+    resolved) and at the path the grader uses: the checkout, the virtual environment,
+    the data and the hand-ins may live anywhere, under /tmp or in a folder with spaces;
+  - an ordinary user can grade where the kernel allows unprivileged user namespaces;
+    elsewhere `unavailable_reason` says so, and what to ask for;
   - new namespaces for users, processes, IPC, host name and cgroups; no capabilities; no
     new user namespaces inside; a new session (no terminal injection); environment
     cleared;
@@ -173,7 +178,27 @@ def unavailable_reason() -> str | None:
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap does not run: {error}"
     if run.returncode != 0:
-        return f"bubblewrap cannot create a sandbox here: {run.stderr.strip()}"
+        error = run.stderr.strip()
+        if os.geteuid() != 0 and any(
+            words in error
+            for words in (
+                "user namespace",
+                "uid map",
+                "Operation not permitted",
+                "Permission denied",
+            )
+        ):
+            return (
+                f"bubblewrap cannot create a sandbox here ({error}): this kernel does "
+                "not let an ordinary user create user namespaces. Ask the machine's "
+                "administrator to allow them (sysctl "
+                "kernel.unprivileged_userns_clone=1 on Debian; "
+                "user.max_user_namespaces above 0; on Ubuntu 24.04 "
+                "kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile "
+                "for bwrap), or grade as root, or in a virtual machine or container "
+                "where they are allowed"
+            )
+        return f"bubblewrap cannot create a sandbox here: {error}"
     return None
 
 
@@ -181,14 +206,43 @@ def _root_is_user() -> bool:
     return os.geteuid() == 0
 
 
+def _bind(source: str, target: str | None = None, writable: bool = False) -> list[str]:
+    """bwrap arguments that show `source` at `target` (default: the same path).
+
+    The real path (symlinks resolved) is what gets mounted; it is shown at the path the
+    kernel will use and, when that differs, at its real path too, so a virtual
+    environment or a folder reached through a symlink (`.venv -> /elsewhere/.venv`)
+    works whichever of the two a program inside names.
+    """
+    target = os.path.abspath(target or source)
+    real = os.path.realpath(source)
+    option = "--bind" if writable else "--ro-bind"
+    args = [option, real, target]
+    if real != target:
+        args += [option, real, real]
+    return args
+
+
 def _python_mounts() -> list[str]:
-    """bwrap arguments that show the Python installation and the virtual environment."""
+    """bwrap arguments that show the Python installation and the virtual environment
+    (wherever they are: under /tmp, behind a symlink, in a folder with spaces)."""
     args, seen = [], set()
     for prefix in (sys.base_prefix, sys.prefix, sys.exec_prefix):
-        if prefix in seen or prefix.startswith("/usr/"):
+        if prefix in seen or os.path.realpath(prefix).startswith("/usr/"):
             continue
         seen.add(prefix)
-        args += ["--ro-bind", os.path.realpath(prefix), prefix]
+        args += _bind(prefix)
+    # site-packages folders outside those prefixes (a .pth file that layers this
+    # environment on another one); never the repository or another folder of yours
+    for entry in sys.path:
+        folder = os.path.abspath(entry) if entry else ""
+        if (
+            Path(folder).name in ("site-packages", "dist-packages")
+            and os.path.isdir(folder)
+            and not os.path.realpath(folder).startswith("/usr/")
+            and not any(folder.startswith(prefix + os.sep) for prefix in seen)
+        ):
+            args += _bind(folder)
     return args
 
 
@@ -201,6 +255,8 @@ def matplotlib_cache() -> str | None:
     the sandbox, by trusted code), so that each kernel need not rebuild it (about 3 s).
     """
     folder = tempfile.mkdtemp(prefix="course-matplotlib-")
+    # removed when the process that made it ends (the grader builds it before it starts
+    # its worker processes, which inherit it: see tools/grade.py)
     atexit.register(shutil.rmtree, folder, True)
     run = subprocess.run(
         [sys.executable, "-c", "import matplotlib.font_manager"],
@@ -212,8 +268,14 @@ def matplotlib_cache() -> str | None:
     return folder if run.returncode == 0 else None
 
 
-def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
-    """bwrap's options, up to (not including) the command run inside."""
+def bwrap_arguments(
+    limits: Limits, sockets_dir: str, shared_dirs: tuple[str, ...] = ()
+) -> list[str]:
+    """bwrap's options, up to (not including) the command run inside.
+
+    `shared_dirs` are folders of the grader's that the kernel may write (the seal of
+    tools/grade.py: where the checks' records go).
+    """
     args = [
         "--unshare-all",
         "--unshare-user",
@@ -255,7 +317,9 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
         "--tmpfs",
         "/dev/shm",
     ]
-    args += _python_mounts()
+    # The private /tmp is mounted before anything is bound into the sandbox: a virtual
+    # environment, a data folder or a socket folder that lives under the host's /tmp
+    # is then bound on top of it instead of being hidden by it.
     args += [
         "--size",
         str(limits.tmp_size),
@@ -265,16 +329,16 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
         "/tmp",
         "--dir",
         "/tmp/work",
-        "--chdir",
-        "/tmp/work",
-        "--bind",
-        sockets_dir,
-        sockets_dir,
     ]
+    args += _python_mounts()
+    args += _bind(sockets_dir, writable=True)
+    for folder in shared_dirs:
+        args += _bind(folder, writable=True)
     data_dir = os.environ.get("COURSE_DATA_DIR")
     if data_dir and Path(data_dir).is_dir():
         data_dir = os.path.abspath(data_dir)
-        args += ["--ro-bind", os.path.realpath(data_dir), data_dir]
+        args += _bind(data_dir)
+    args += ["--chdir", "/tmp/work"]
     fonts = matplotlib_cache()
     for name in os.listdir(fonts) if fonts else []:
         if name.startswith("fontlist") and name.endswith(".json"):
@@ -298,12 +362,16 @@ def bwrap_arguments(limits: Limits, sockets_dir: str) -> list[str]:
 
 
 def wrap_command(
-    kernel_command: list[str], limits: Limits, sockets_dir: str, cgroup_name: str
+    kernel_command: list[str],
+    limits: Limits,
+    sockets_dir: str,
+    cgroup_name: str,
+    shared_dirs: tuple[str, ...] = (),
 ) -> list[str]:
     """The command that starts `kernel_command` inside the sandbox, within the
     limits."""
     command = ["timeout", "-s", "KILL", str(limits.wall_seconds), bwrap_path()]
-    command += bwrap_arguments(limits, sockets_dir)
+    command += bwrap_arguments(limits, sockets_dir, shared_dirs)
     python = kernel_command[0]
     command += [
         "--",
@@ -343,9 +411,11 @@ def remove_stale_cgroups() -> None:
             remove_cgroup(folder.name)
 
 
-def kernel_manager_class(limits: Limits) -> type[AsyncKernelManager]:
+def kernel_manager_class(
+    limits: Limits, shared_dirs: tuple[str, ...] = ()
+) -> type[AsyncKernelManager]:
     """A jupyter_client KernelManager that starts its kernel in the sandbox (for
-    nbclient)."""
+    nbclient); `shared_dirs` are bound into it writable (see bwrap_arguments)."""
 
     class SandboxedKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
@@ -356,9 +426,19 @@ def kernel_manager_class(limits: Limits) -> type[AsyncKernelManager]:
             self.ip = os.path.join(self._sockets_dir, "k")
             self._cgroup = CGROUP_PREFIX + uuid.uuid4().hex[:12]
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # ipykernel prints a banner ("Ctrl-C will not work ...") on its stdout,
+            # which is the grader's terminal: nothing the kernel prints there matters
+            kw["stdout"] = subprocess.DEVNULL
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        _launch_kernel = _async_launch_kernel
+
         def format_kernel_cmd(self, extra_arguments=None):
             command = super().format_kernel_cmd(extra_arguments)
-            return wrap_command(command, limits, self._sockets_dir, self._cgroup)
+            return wrap_command(
+                command, limits, self._sockets_dir, self._cgroup, shared_dirs
+            )
 
         def cleanup_ipc_files(self):
             super().cleanup_ipc_files()
@@ -366,3 +446,17 @@ def kernel_manager_class(limits: Limits) -> type[AsyncKernelManager]:
             remove_cgroup(self._cgroup)
 
     return SandboxedKernelManager
+
+
+def quiet_kernel_manager_class() -> type[AsyncKernelManager]:
+    """A KernelManager without sandbox whose kernel's banner stays off the terminal
+    (`grade.py --unsafe-no-sandbox`)."""
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stdout"] = subprocess.DEVNULL
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        _launch_kernel = _async_launch_kernel
+
+    return QuietKernelManager
