@@ -340,7 +340,8 @@ def render_chapter_info(meta: dict) -> str:
     executed = meta.get("executed_with")
     if executed:
         packages = ", ".join(
-            f"{name} {version}" for name, version in executed["packages"].items()
+            f"{name} {version}"
+            for name, version in sorted(executed["packages"].items())
         )
         lines += [
             f"The outputs below were produced on {executed['date']} with Python "
