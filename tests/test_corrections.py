@@ -326,7 +326,7 @@ def test_every_correction_says_whether_code_shows_it(path):
     unmarked, _ = shown_problems(course.read_notebook(path))
     assert not unmarked, (
         'each correction entry needs "shown": true (executed code in its section '
-        "demonstrates this error) or false (CONTRIBUTING.md, "Corrections"):\n"
+        "demonstrates this error) or false (CONTRIBUTING.md, Corrections):\n"
         + "\n".join(unmarked)
     )
 
@@ -474,7 +474,7 @@ def anchors():
 def test_links_to_other_chapters_name_a_section(path, anchors):
     unanchored, _ = link_problems(course.read_notebook(path), path.stem, anchors)
     assert not unanchored, (
-        "link to the section, NN_name.ipynb#anchor (CONTRIBUTING.md, "Corrections"):\n"
+        "link to the section, NN_name.ipynb#anchor (CONTRIBUTING.md, Corrections):\n"
         + "\n".join(unanchored)
     )
 

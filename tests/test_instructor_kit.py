@@ -291,6 +291,8 @@ def forgeries(ids: list[str]) -> dict[str, dict[str, str]]:
             "torch = _Lenient()\n" + wrong_distances.replace("torch.", "_torch.")
         },
     }
+
+
 # Limits of the grading run below: the memory hog and the endless submission meet them
 # soon (the endless one waits 40 s in each of its 5 answers: under the cell limit, over
 # the total).
@@ -486,15 +488,20 @@ def grades(submissions, tmp_path_factory):
     rows = json.loads((out / "grades.json").read_text())
     table = {}
     for row in rows:
-        table.setdefault(
-            row["student"].removeprefix(f"{FIRST_CHAPTER.stem}_"), {}
-        )[row["exercise"]] = (row["status"], row["message"])
-    return table, ids, run.stdout + (out / "grades.json").read_text(), {
-        "out": out,
-        "rows": rows,
-        "output": run.stdout + run.stderr,
-        "tmp": temporary,
-    }
+        table.setdefault(row["student"].removeprefix(f"{FIRST_CHAPTER.stem}_"), {})[
+            row["exercise"]
+        ] = (row["status"], row["message"])
+    return (
+        table,
+        ids,
+        run.stdout + (out / "grades.json").read_text(),
+        {
+            "out": out,
+            "rows": rows,
+            "output": run.stdout + run.stderr,
+            "tmp": temporary,
+        },
+    )
 
 
 def statuses(table, case):
@@ -820,9 +827,7 @@ def python_for_everyone(venv: Path) -> str:
             if str(parent) != "/"
         )
         if version == str(sys.version_info[:2]) and readable:
-            subprocess.run(
-                [real, "-m", "venv", "--without-pip", str(venv)], check=True
-            )
+            subprocess.run([real, "-m", "venv", "--without-pip", str(venv)], check=True)
             site = subprocess.run(
                 [
                     str(venv / "bin" / "python"),
@@ -837,9 +842,7 @@ def python_for_everyone(venv: Path) -> str:
                 sysconfig.get_paths()["purelib"] + "\n"
             )
             return str(venv / "bin" / "python")
-    pytest.skip(
-        "no Python interpreter of this version that the user nobody may run"
-    )
+    pytest.skip("no Python interpreter of this version that the user nobody may run")
 
 
 @pytest.mark.slow

@@ -119,8 +119,10 @@ def _hook(event, args):
             _flag(f"the hand-in used {event}")
         elif event == "open":
             path = args[0]
-            if isinstance(path, str) and path.startswith("/proc/") and (
-                path.endswith("/mem")
+            if (
+                isinstance(path, str)
+                and path.startswith("/proc/")
+                and (path.endswith("/mem"))
             ):
                 _flag(f"the hand-in opened {path}")
         elif event == "object.__setattr__":

@@ -107,9 +107,7 @@ def main() -> int:
         parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
     for path in course.chapter_paths():
-        copy = student_edition(
-            course.read_notebook(path), args.repository, args.branch
-        )
+        copy = student_edition(course.read_notebook(path), args.repository, args.branch)
         course.write_notebook(copy, args.out / path.name)
         print(f"wrote {args.out / path.name}")
     if not args.repository:
