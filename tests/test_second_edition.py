@@ -251,17 +251,9 @@ def code_tokens(source: str) -> list[str]:
         if not line.lstrip().startswith(("%", "!", "#@"))
     ]
     tokens = []
-    skipped = {
-        tokenize.COMMENT,
-        tokenize.NL,
-        tokenize.NEWLINE,
-        tokenize.INDENT,
-        tokenize.DEDENT,
-        tokenize.ENDMARKER,
-    }
     try:
         for token in tokenize.generate_tokens(io.StringIO("\n".join(lines)).readline):
-            if token.type not in skipped:
+            if token.type not in course.LAYOUT_TOKEN_TYPES:
                 tokens.append("S" if token.type == tokenize.STRING else token.string)
     except (tokenize.TokenError, SyntaxError):  # broken code (a debug stub): words
         tokens = " ".join(lines).split()

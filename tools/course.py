@@ -10,6 +10,7 @@ import json
 import math
 import re
 import shutil
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -255,6 +256,19 @@ def learner_code_cells(nb) -> list:
     return [c for c in code_cells(nb) if not hidden & set(tags(c))]
 
 
+# Token types that are layout, not code a reader reads (comments count as words).
+LAYOUT_TOKEN_TYPES = frozenset(
+    {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    }
+)
+
+
 def code_tokens_and_comment_words(source: str) -> tuple[int, int]:
     """Python tokens of `source` (names, operators, literals: a string is one token;
     no comments, newlines or indentation) and the words of its comments.
@@ -263,7 +277,6 @@ def code_tokens_and_comment_words(source: str) -> tuple[int, int]:
     whitespace-separated words.
     """
     import io
-    import tokenize
 
     plain, magic_tokens = [], 0
     for line in source.split("\n"):
@@ -272,20 +285,12 @@ def code_tokens_and_comment_words(source: str) -> tuple[int, int]:
             plain.append("")
         else:
             plain.append(line)
-    skipped = {
-        tokenize.COMMENT,
-        tokenize.NL,
-        tokenize.NEWLINE,
-        tokenize.INDENT,
-        tokenize.DEDENT,
-        tokenize.ENDMARKER,
-    }
     tokens, comment_words = magic_tokens, 0
     try:
         for token in tokenize.generate_tokens(io.StringIO("\n".join(plain)).readline):
             if token.type == tokenize.COMMENT:
                 comment_words += len(token.string.lstrip("#").split())
-            elif token.type not in skipped:
+            elif token.type not in LAYOUT_TOKEN_TYPES:
                 tokens += 1
     except (tokenize.TokenError, SyntaxError) as error:
         raise ValueError(f"cannot tokenize a code cell ({error}):\n{source}") from None
