@@ -119,9 +119,15 @@ def test_the_page_says_what_produced_its_outputs(path):
     executed = course.chapter_meta(nb).get("executed_with")
     assert executed, "no metadata.course.executed_with: run `make notebooks`"
     assert {"date", "python", "packages"} <= executed.keys()
-    assert "torch" in executed["packages"]
+    assert sorted(executed["packages"]) == course.chapter_packages(nb), (
+        "the versions recorded are not those of the packages the chapter imports: "
+        "run `make pages`"
+    )
     info = next(c for c in nb.cells if course.TAG_CHAPTER_INFO in course.tags(c))
     assert f"produced on {executed['date']}" in info.source, (
         "the at-a-glance cell does not state the run: run `make pages`"
     )
-    assert f"torch {executed['packages']['torch']}" in info.source
+    for name, version in executed["packages"].items():
+        assert f"{name} {version}" in info.source, (
+            f"the at-a-glance cell does not name {name} {version}: run `make pages`"
+        )

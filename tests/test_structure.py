@@ -290,23 +290,13 @@ def test_source_errors_are_shown_by_running_code(path):
     assert len(runs) >= quoted, "each error needs a cell that runs the evidence"
 
 
-def imported_modules(source: str) -> set[str]:
-    modules = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            modules |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            modules.add(node.module.split(".")[0])
-    return modules
-
-
 @pytest.mark.parametrize("path", chapter_params())
 def test_imports_only_what_colab_preinstalls(path):
     """Standard library, Colab's packages, or a module the chapter wrote before."""
     nb = course.read_notebook(path)
     written = set()
     for cell in course.code_cells(nb):
-        for module in imported_modules(cell.source):
+        for module in course.imported_modules(cell.source):
             assert (
                 module in COLAB_PACKAGES
                 or module in sys.stdlib_module_names

@@ -404,6 +404,53 @@ def exercises(nb, student: bool = False) -> dict[str, dict[str, int]]:
     return found
 
 
+def imported_modules(source: str) -> set[str]:
+    """The top-level modules a cell's code imports (absolute imports only)."""
+    import ast
+
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+COLAB_RUNTIME = REPO_ROOT / "requirements-colab.txt"
+# A distribution whose module is not its name with "-" as "_".
+MODULE_OF_DISTRIBUTION = {"scikit-learn": "sklearn"}
+
+
+def colab_runtime_packages() -> list[str]:
+    """The distributions requirements-colab.txt pins: the packages chapters import."""
+    return [
+        line.split("==")[0].strip()
+        for line in COLAB_RUNTIME.read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.lstrip().startswith("#")
+    ]
+
+
+def chapter_packages(nb) -> list[str]:
+    """The pinned Colab packages this chapter's code imports, sorted: the versions its
+    "at a glance" cell names (a chapter that never imports torchvision does not name
+    it; one that imports sklearn names scikit-learn)."""
+    imported = set()
+    for cell in code_cells(nb):
+        imported |= imported_modules(
+            "\n".join(
+                line
+                for line in cell.source.splitlines()
+                if not line.lstrip().startswith(("%", "!"))
+            )
+        )
+    return sorted(
+        name
+        for name in colab_runtime_packages()
+        if MODULE_OF_DISTRIBUTION.get(name, name.replace("-", "_")) in imported
+    )
+
+
 def results_of(nb) -> dict:
     """The dict shown by the cell tagged `results` (the chapter's last code cell)."""
     import ast

@@ -32,6 +32,7 @@ def refresh_generated(nb, path: Path) -> None:
     for cell in course.code_cells(nb):
         if course.TAG_RESULTS in course.tags(cell):
             course.hide_results(cell)
+    name_the_imported_packages(nb, path)
     meta = course.chapter_meta(nb)
     meta.pop("minutes", None)
     meta["time"] = course.learner_time(nb)
@@ -57,25 +58,44 @@ def refresh_generated(nb, path: Path) -> None:
     )
 
 
-# The packages whose versions the "at a glance" cell names (the chapter's outputs depend
-# on them most).
-REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib")
-
-
-def executed_with() -> dict:
-    """Today's date (UTC) and the versions of Python and REPORTED_PACKAGES here, where
-    the kernel runs (the same environment)."""
-    import datetime
+def installed_versions(names) -> dict[str, str]:
     import importlib.metadata
+
+    return {name: importlib.metadata.version(name) for name in names}
+
+
+def executed_with(nb) -> dict:
+    """Today's date (UTC) and the versions of Python and of the Colab packages the
+    chapter imports (course.chapter_packages), here, where the kernel runs (the same
+    environment)."""
+    import datetime
     import platform
 
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
         "python": platform.python_version(),
-        "packages": {
-            name: importlib.metadata.version(name) for name in REPORTED_PACKAGES
-        },
+        "packages": installed_versions(course.chapter_packages(nb)),
     }
+
+
+def name_the_imported_packages(nb, path: Path) -> None:
+    """Make the recorded versions name the packages the chapter imports now. A package
+    imported since the last run gets its version here, but only when the environment
+    is the one that ran the chapter (the versions it recorded are the ones installed);
+    otherwise the chapter must be run again."""
+    executed = course.chapter_meta(nb).get("executed_with")
+    if not executed:
+        return
+    wanted = course.chapter_packages(nb)
+    if sorted(executed["packages"]) == wanted:
+        return
+    recorded = executed["packages"]
+    if installed_versions(recorded) != recorded:
+        raise ValueError(
+            f"{path.name}: its outputs were produced with {recorded}, not the "
+            "packages installed here; run it again (make notebooks)"
+        )
+    executed["packages"] = installed_versions(wanted)
 
 
 def tidy_executed(nb, path: Path) -> None:
@@ -86,7 +106,7 @@ def tidy_executed(nb, path: Path) -> None:
         for key in VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
     course.chapter_meta(nb)["executed_code_sha256"] = course.code_hash(nb)
-    course.chapter_meta(nb)["executed_with"] = executed_with()
+    course.chapter_meta(nb)["executed_with"] = executed_with(nb)
     refresh_generated(nb, path)
 
 
