@@ -5,6 +5,7 @@ Plain helpers the tests share live in tests/harness.py.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,90 @@ import pytest
 
 from harness import instrument
 from tools import course, execution
+
+# The tests run on two processes (pytest-xdist, `-n 2` in pytest.ini). Tests that share
+# a costly set-up must run on the same process, or the set-up is done once per process.
+# xdist's own `--dist loadgroup` cannot group them under pytest 9.2: it renames node
+# ids, which pytest 9.2 no longer reads (pytest-dev/pytest-xdist#1386). So the grouping
+# is done here, from the node id alone, since xdist's controller sees nothing else; a
+# check at collection keeps it true to the fixtures the tests use.
+SITE_MODULES = (
+    "tests/test_site.py",
+    "tests/test_browser.py",
+    "tests/test_corrections.py",
+)
+CHAPTER_MODULES = (
+    "tests/test_nbval.py",
+    "tests/test_execution.py",
+    "tests/test_exercises.py",
+)
+# Sent out first, the slowest first (measured in a full run), so no process is left with
+# a long group at the end while the other waits.
+SLOWEST_FIRST = (
+    "tests/test_instructor_kit.py",
+    "chapter 09_fine_tuning",
+    "chapter 08_cnn_mnist",
+    "site",
+    "chapter 06_regression",
+    "tests/test_pdf.py",
+    "tests/test_nbgrader.py",
+    "chapter 05_optimizers",
+    "tests/test_fine_tuning_recipe.py",
+    "chapter 04_losses",
+)
+CHAPTER_IN_ID = re.compile(r"\[(\d\d_\w+)")
+
+
+def shared_setup(nodeid: str) -> str:
+    """The unit of tests that must run on one process: the website's tests, one
+    chapter's execution (nbval, claims, exercises), else the test file (its
+    module-scoped fixtures)."""
+    module, _, name = nodeid.partition("::")
+    if module in SITE_MODULES:
+        return "site"
+    chapter = CHAPTER_IN_ID.search(name)
+    if module in CHAPTER_MODULES and chapter:
+        return f"chapter {chapter[1]}"
+    return module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedSetupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_setup(nodeid)
+
+    return SharedSetupScheduling(config, log)
+
+
+MISPLACED = pytest.StashKey[str]()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Check that tests sharing a session fixture share a unit, then put the slowest
+    units first (xdist sends units out in the order of the collection)."""
+    for item in items:
+        unit = shared_setup(item.nodeid)
+        expected = None
+        if "built_site" in item.fixturenames:
+            expected = "site"
+        elif "executions" in item.fixturenames:
+            expected = f"chapter {item.callspec.params['path'].stem}"
+        if expected and unit != expected:
+            item.stash[MISPLACED] = (
+                f"this test needs the set-up {expected!r} but runs in the unit "
+                f"{unit!r}, where it would be done again: update SITE_MODULES or "
+                "CHAPTER_MODULES in tests/conftest.py"
+            )
+    rank = {unit: position for position, unit in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(shared_setup(item.nodeid), len(rank)))
+
+
+def pytest_runtest_setup(item):
+    if MISPLACED in item.stash:
+        pytest.fail(item.stash[MISPLACED], pytrace=False)
 
 
 @pytest.fixture
