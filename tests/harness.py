@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import sysconfig
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -123,3 +128,79 @@ def instrument(nb, record: Path):
         nbformat.v4.new_code_cell(c) if isinstance(c, str) else c for c in cells
     ]
     return probed
+
+
+class PageParser(HTMLParser):
+    """What the tests read of a built page: its images and links (each link with its
+    text, alt text of an image inside included, and whether it is in the article), the
+    article's heading levels, and the article's prose (text outside code, math and
+    scripts)."""
+
+    NOT_PROSE = {"pre", "code", "script", "style", "math"}
+
+    def __init__(self):
+        super().__init__()
+        self.images = []
+        self.headings = []
+        self.links = []
+        self.text = []
+        self._article = 0
+        self._not_prose = []
+        self._link = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "article":
+            self._article += 1
+        classes = (attrs.get("class") or "").split()
+        if tag in self.NOT_PROSE or "math" in classes:
+            self._not_prose.append(tag)
+        if tag == "img":
+            self.images.append(attrs)
+            if self._link is not None:
+                self._link["text"] += attrs.get("alt") or ""
+        if self._article and re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "a":
+            self._link = {
+                "href": attrs.get("href"),
+                "text": attrs.get("aria-label") or attrs.get("title") or "",
+                "in_article": bool(self._article),
+            }
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self._article -= 1
+        if self._not_prose and self._not_prose[-1] == tag:
+            self._not_prose.pop()
+        if tag == "a" and self._link is not None:
+            self.links.append(self._link)
+            self._link = None
+
+    def handle_data(self, data):
+        if self._link is not None:
+            self._link["text"] += data
+        if self._article and not self._not_prose:
+            self.text.append(data)
+
+
+def layered_venv(venv: Path, python: str = sys.executable) -> Path:
+    """A new virtual environment made by `python` (no pip) that also sees this
+    environment's packages, through a .pth file: a place to install a tool without
+    touching this one, or an interpreter another user may run. Its Python."""
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
+    new_python = venv / "bin" / "python"
+    site = subprocess.run(
+        [
+            str(new_python),
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(site) / "course-test-environment.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )
+    return new_python

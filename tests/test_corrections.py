@@ -21,13 +21,13 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import example_chapter
+from harness import PageParser
 from tools import course, sync_pages
 
 SEEDS_DIR = course.REPO_ROOT.parent / "shared" / "seeds"
@@ -632,54 +632,12 @@ def test_the_sources_page_introduces_every_article():
 # ---------------------------------------------------------------- the built site
 
 
-class TextParser(HTMLParser):
-    """The prose of a page's article: text outside code, math and scripts, and its
-    links with their text."""
-
-    SKIP = {"pre", "code", "script", "style", "math"}
-
-    def __init__(self):
-        super().__init__()
-        self.text, self.links, self._skip, self._depth = [], [], [], 0
-        self._article, self._link = 0, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "article":
-            self._article += 1
-        classes = (attrs.get("class") or "").split()
-        if tag in self.SKIP or "math" in classes:
-            self._skip.append(tag)
-        if self._article and tag == "a":
-            self._link = {
-                "href": attrs.get("href"),
-                "text": attrs.get("aria-label") or attrs.get("title") or "",
-            }
-        if self._link is not None and tag == "img":
-            self._link["text"] += attrs.get("alt") or "image"
-
-    def handle_endtag(self, tag):
-        if tag == "article":
-            self._article -= 1
-        if self._skip and self._skip[-1] == tag:
-            self._skip.pop()
-        if tag == "a" and self._link is not None:
-            self.links.append(self._link)
-            self._link = None
-
-    def handle_data(self, data):
-        if self._link is not None:
-            self._link["text"] += data
-        if self._article and not self._skip:
-            self.text.append(data)
-
-
 PLACEHOLDER = re.compile(r"\{[A-Z][A-Z0-9_]*\}")  # {CH7}
 RAW_ROLE = re.compile(r"\{[a-z][a-z0-9:_-]*\}`|\{(?:cite|doc|term|ref|numref)\}")
 
 
 def unrendered(html: str) -> list[str]:
-    parser = TextParser()
+    parser = PageParser()
     parser.feed(html)
     text = "".join(parser.text)
     found = [f"placeholder {m.group(0)}" for m in PLACEHOLDER.finditer(text)]
@@ -687,7 +645,8 @@ def unrendered(html: str) -> list[str]:
     found += [
         f"empty link (href={link['href']!r}, text={link['text'].strip()!r})"
         for link in parser.links
-        if not (link["href"] or "").strip() or not link["text"].strip()
+        if link["in_article"]
+        and (not (link["href"] or "").strip() or not link["text"].strip())
     ]
     return found
 

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import uuid
@@ -22,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from harness import chapter_params
+from harness import chapter_params, layered_venv
 from tools import course, execution, grade, student_copies
 
 FIRST_CHAPTER = course.chapter_paths()[0]
@@ -198,19 +197,11 @@ def test_chapter_9_official_solutions_pass_with_the_grading_parameters(
         {i: official.cells[p["solution"]].source for i, p in parts.items()},
     )
     nbformat.write(solved, str(tmp_path / f"{path.stem}.ipynb"))
-    run = subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
-            str(tmp_path / f"{path.stem}.ipynb"),
-            "--out",
-            str(tmp_path / "out"),
-            "--cell-timeout",
-            "900",  # correctness here, not speed: a busy machine must not fail it
-        ],
-        cwd=course.REPO_ROOT,
-        capture_output=True,
-        text=True,
+    run = run_grader(
+        tmp_path / f"{path.stem}.ipynb",
+        tmp_path / "out",
+        "--cell-timeout",
+        "900",  # correctness here, not speed: a busy machine must not fail it
         timeout=1800,
         env={**os.environ, "COURSE_DATA_DIR": str(course_data_dir)},
     )
@@ -294,9 +285,12 @@ def forgeries(ids: list[str]) -> dict[str, dict[str, str]]:
 
 
 # Limits of the grading run below: the memory hog and the endless submission meet them
-# soon (the endless one waits 40 s in each of its 5 answers: under the cell limit, over
-# the total).
-MEMORY_MB, TIME_LIMIT, CELL_TIMEOUT = 2048, 150, 60
+# soon (the endless one waits 25 s in each of its 5 answers: under the cell limit, over
+# the total). A correct hand-in of chapter 1 takes about 16 s on an idle 2-core machine.
+MEMORY_MB = 2048
+TIME_LIMIT = 100
+CELL_TIMEOUT = 40
+ENDLESS_WAIT = 25
 # `sleep 4242.5`: the process the endless submission leaves behind
 ORPHAN_SLEEP = "4242.5"
 
@@ -428,7 +422,7 @@ def submissions(tmp_path_factory, course_data_dir, listener):
     # never ends: leaves a process behind, then each answer waits just under the cell
     # limit
     endless = {
-        i: f"import time\ntime.sleep({CELL_TIMEOUT - 20})\n{solutions[i]}" for i in ids
+        i: f"import time\ntime.sleep({ENDLESS_WAIT})\n{solutions[i]}" for i in ids
     }
     endless[ids[0]] = (
         f"import subprocess\nsubprocess.Popen(['sleep', {ORPHAN_SLEEP!r}], "
@@ -443,6 +437,27 @@ def submissions(tmp_path_factory, course_data_dir, listener):
     own.mkdir(parents=True)
     nbformat.write(cases["solved"], str(own / f"{FIRST_CHAPTER.stem}.ipynb"))
     return folder, ids
+
+
+def run_grader(
+    target: Path,
+    out: Path,
+    *options: str,
+    python: str = sys.executable,
+    as_user: tuple[str, ...] = (),
+    timeout: int,
+    env: dict[str, str],
+) -> subprocess.CompletedProcess:
+    """`tools/grade.py target --out out *options`, as the instructor runs it (`as_user`:
+    a command prefix that runs it as another user)."""
+    return subprocess.run(
+        [*as_user, python, "tools/grade.py", str(target), "--out", str(out), *options],
+        cwd=course.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def python_under_tmp(folder) -> str:
@@ -460,25 +475,18 @@ def grades(submissions, tmp_path_factory):
     folder, ids = submissions
     out = tmp_path_factory.mktemp("grades")
     temporary = tmp_path_factory.mktemp("grader tmp")
-    run = subprocess.run(
-        [
-            python_under_tmp(tmp_path_factory.mktemp("venv link")),
-            "tools/grade.py",
-            str(folder),
-            "--out",
-            str(out),
-            "--cell-timeout",
-            str(CELL_TIMEOUT),
-            "--jobs",
-            "2",
-            "--memory-mb",
-            str(MEMORY_MB),
-            "--time-limit",
-            str(TIME_LIMIT),
-        ],
-        cwd=course.REPO_ROOT,
-        capture_output=True,
-        text=True,
+    run = run_grader(
+        folder,
+        out,
+        "--cell-timeout",
+        str(CELL_TIMEOUT),
+        "--jobs",
+        "2",
+        "--memory-mb",
+        str(MEMORY_MB),
+        "--time-limit",
+        str(TIME_LIMIT),
+        python=python_under_tmp(tmp_path_factory.mktemp("venv link")),
         timeout=1500,
         env={**os.environ, "TMPDIR": str(temporary)},
     )
@@ -715,17 +723,9 @@ def test_grading_refuses_to_run_without_a_sandbox(tmp_path):
         course.student_copy(course.read_notebook(FIRST_CHAPTER)),
         str(tmp_path / f"{FIRST_CHAPTER.stem}.ipynb"),
     )
-    run = subprocess.run(
-        [
-            sys.executable,
-            "tools/grade.py",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        cwd=course.REPO_ROOT,
-        capture_output=True,
-        text=True,
+    run = run_grader(
+        tmp_path,
+        tmp_path / "out",
         timeout=120,
         env={**os.environ, "COURSE_BWRAP": "/nonexistent/bwrap"},
     )
@@ -809,7 +809,7 @@ def python_for_everyone(venv: Path) -> str:
 
     This environment's interpreter may live where only root can read it (pyenv under
     /root); the system's Python of the same minor version, in a virtual environment
-    layered on this one's site-packages (as tests/test_nbgrader.py does), can run the
+    layered on this one's site-packages (harness.layered_venv), can run the
     grader for anyone."""
     for candidate in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
         real = os.path.realpath(candidate)
@@ -827,21 +827,7 @@ def python_for_everyone(venv: Path) -> str:
             if str(parent) != "/"
         )
         if version == str(sys.version_info[:2]) and readable:
-            subprocess.run([real, "-m", "venv", "--without-pip", str(venv)], check=True)
-            site = subprocess.run(
-                [
-                    str(venv / "bin" / "python"),
-                    "-c",
-                    "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            (Path(site) / "course-test-environment.pth").write_text(
-                sysconfig.get_paths()["purelib"] + "\n"
-            )
-            return str(venv / "bin" / "python")
+            return str(layered_venv(venv, real))
     pytest.skip("no Python interpreter of this version that the user nobody may run")
 
 
@@ -868,21 +854,11 @@ def test_grading_as_an_ordinary_user(course_data_dir):
             (base / name).mkdir()
         python = python_for_everyone(base / "venv")
         subprocess.run(["chmod", "-R", "a+rwX", str(base)], check=True)
-        run = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=nobody",
-                "--regid=nogroup",
-                "--clear-groups",
-                python,
-                "tools/grade.py",
-                str(folder),
-                "--out",
-                str(base / "out"),
-            ],
-            cwd=course.REPO_ROOT,
-            capture_output=True,
-            text=True,
+        run = run_grader(
+            folder,
+            base / "out",
+            python=python,
+            as_user=("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
             timeout=900,
             env={
                 "PATH": os.environ["PATH"],

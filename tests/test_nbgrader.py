@@ -12,12 +12,12 @@ import csv
 import os
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from harness import layered_venv
 from tools import course
 
 NBGRADER = "nbgrader==0.9.6"
@@ -27,26 +27,9 @@ CHAPTER = course.chapter_paths()[0]
 @pytest.fixture(scope="module")
 def nbgrader_bin(tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("nbgrader-venv")
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True
-    )
-    site = Path(
-        subprocess.run(
-            [
-                str(venv / "bin" / "python"),
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
     # the test environment's packages (torch, jupyter_client...) are seen from the new
     # one
-    (site / "course-test-environment.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n"
-    )
+    layered_venv(venv)
     install = subprocess.run(
         [
             sys.executable,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 
-from harness import chapter_params
+from harness import PageParser, chapter_params
 from tools import course
 
 
@@ -29,50 +28,15 @@ def test_chapter_page_links_to_colab_and_download(path, built_site):
     assert page.count("tag_hide-input") >= n_exercises, "solutions are not folded"
 
 
-class PageParser(HTMLParser):
-    """Collects images, headings and links of a built page's article."""
-
-    def __init__(self):
-        super().__init__()
-        self.images, self.headings, self.links = [], [], []
-        self._link = None
-        self._in_article = 0
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "article":
-            self._in_article += 1
-        if tag == "img":
-            self.images.append(attrs)
-            if self._link is not None:
-                self._link["text"] += attrs.get("alt") or ""
-        if self._in_article and re.fullmatch(r"h[1-6]", tag):
-            self.headings.append(int(tag[1]))
-        if tag == "a" and attrs.get("href"):
-            self._link = {
-                "href": attrs["href"],
-                "text": attrs.get("aria-label") or attrs.get("title") or "",
-            }
-
-    def handle_endtag(self, tag):
-        if tag == "article":
-            self._in_article -= 1
-        if tag == "a" and self._link is not None:
-            self.links.append(self._link)
-            self._link = None
-
-    def handle_data(self, data):
-        if self._link is not None:
-            self._link["text"] += data
-
-
 VAGUE_LINK_TEXTS = {"", "here", "click here", "link", "this", "more", "read more"}
 
 
 def parsed_pages(built_site):
+    """Each page of the site, parsed; its links are those with an address."""
     for page in course.toc_files():
         parser = PageParser()
         parser.feed((built_site / f"{page}.html").read_text(encoding="utf-8"))
+        parser.links = [link for link in parser.links if link["href"]]
         yield page, parser
 
 
