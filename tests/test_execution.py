@@ -45,3 +45,15 @@ def test_fresh_results_match_claims(path, executions):
     )
     failures = course.claim_failures(run.record["results"], course.claims_of(path))
     assert not failures, "\n".join(failures)
+
+
+def test_make_seeds_does_not_run_the_default_thread_count_twice(monkeypatch):
+    """`make seeds` runs "default", 1 and 2 threads; where torch's default is one of
+    the numbers (2 on a 2-core machine) the same run would be made twice."""
+    from tools import seeds
+
+    monkeypatch.setattr(seeds, "torch_default_threads", lambda: 2)
+    assert seeds.distinct(["default", "1", "2"]) == ["1", "2"]
+    monkeypatch.setattr(seeds, "torch_default_threads", lambda: 8)
+    assert seeds.distinct(["default", "1", "2"]) == ["default", "1", "2"]
+    assert seeds.distinct(["1"]) == ["1"]

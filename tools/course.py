@@ -269,32 +269,36 @@ LAYOUT_TOKEN_TYPES = frozenset(
 )
 
 
-def code_tokens_and_comment_words(source: str) -> tuple[int, int]:
-    """Python tokens of `source` (names, operators, literals: a string is one token;
-    no comments, newlines or indentation) and the words of its comments.
+def code_tokens(source: str) -> tuple[list[str], int]:
+    """The Python tokens of a cell's code (names, operators, literals, each string
+    literal as "S"; no comments, newlines or indentation) and the number of words of its
+    comments: what the time yardstick counts and what the not-a-copy test compares.
 
-    Lines IPython would run as magics or shell commands (`%...`, `!...`) count as their
-    whitespace-separated words.
+    Lines IPython would run as magics or shell commands (`%...`, `!...`) give their
+    whitespace-separated words as tokens. Raises ValueError on code that does not
+    tokenize.
     """
     import io
 
-    plain, magic_tokens = [], 0
+    plain, magic_words = [], []
     for line in source.split("\n"):
         if line.lstrip().startswith(("%", "!")):
-            magic_tokens += len(line.split())
+            magic_words += line.split()
             plain.append("")
         else:
             plain.append(line)
-    tokens, comment_words = magic_tokens, 0
+    tokens, comment_words = [], 0
     try:
         for token in tokenize.generate_tokens(io.StringIO("\n".join(plain)).readline):
             if token.type == tokenize.COMMENT:
                 comment_words += len(token.string.lstrip("#").split())
+            elif token.type == tokenize.STRING:
+                tokens.append("S")
             elif token.type not in LAYOUT_TOKEN_TYPES:
-                tokens += 1
+                tokens.append(token.string)
     except (tokenize.TokenError, SyntaxError) as error:
         raise ValueError(f"cannot tokenize a code cell ({error}):\n{source}") from None
-    return tokens, comment_words
+    return magic_words + tokens, comment_words
 
 
 def learner_time(nb) -> dict[str, int]:
@@ -308,8 +312,8 @@ def learner_time(nb) -> dict[str, int]:
     words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
     tokens = 0
     for cell in learner_code_cells(nb):
-        cell_tokens, comment_words = code_tokens_and_comment_words(cell.source)
-        tokens += cell_tokens
+        cell_tokens, comment_words = code_tokens(cell.source)
+        tokens += len(cell_tokens)
         words += comment_words
     exercise_minutes = MINUTES_PER_EXERCISE * len(exercises(nb))
     raw = words / WORDS_PER_MINUTE + tokens / CODE_TOKENS_PER_MINUTE + exercise_minutes

@@ -62,6 +62,33 @@ def threads_in_environment(threads: str):
                 os.environ[name] = value
 
 
+def torch_default_threads() -> int:
+    """How many threads torch uses here when nothing sets them (a fresh process with the
+    thread variables unset, as the kernel of a "default" run)."""
+    import subprocess
+
+    with threads_in_environment("default"):
+        found = subprocess.run(
+            [sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return int(found.stdout)
+
+
+def distinct(threads: list[str]) -> list[str]:
+    """The thread counts without "default" where it is one of the numbers listed
+    (on a 2-core machine torch's default is 2 threads: the run would repeat)."""
+    if "default" not in threads:
+        return threads
+    default = str(torch_default_threads())
+    if default not in threads:
+        return threads
+    print(f"torch's default here is {default} threads: 'default' runs as '{default}'")
+    return [count for count in threads if count != "default"]
+
+
 def with_threads(nb, threads: str):
     """The chapter with a first cell that fixes torch's thread count (a copy)."""
     nb = course.copy_notebook(nb)
@@ -144,6 +171,7 @@ def main() -> int:
         "(default: default 1 2)",
     )
     args = parser.parse_args()
+    args.threads = distinct(args.threads)
     paths = args.chapters or course.chapter_paths()
     data_dir = execution.prepare_data_dir()
     failures = []
