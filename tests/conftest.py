@@ -15,8 +15,9 @@ import pytest
 from harness import instrument
 from tools import course, execution
 
-# The tests run on two processes (pytest-xdist, `-n 2` in pytest.ini). Tests that share
-# a costly set-up must run on the same process, or the set-up is done once per process.
+# With `-n 2` (pytest-xdist; not the default, see pytest.ini) the tests run on two
+# processes. Tests that share a costly set-up must run on the same process, or the
+# set-up is done once per process.
 # xdist's own `--dist loadgroup` cannot group them under pytest 9.2: it renames node
 # ids, which pytest 9.2 no longer reads (pytest-dev/pytest-xdist#1386). So the grouping
 # is done here, from the node id alone, since xdist's controller sees nothing else; a
