@@ -43,6 +43,7 @@ def run_chapter(data_dir, tmp_path, parameters):
         data_dir,
         parameters=parameters,
         timeout=600,
+        record_results=True,
         workdir=tmp_path / "workdir",
     ).notebook
 

@@ -10,6 +10,7 @@ fail.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -51,6 +52,11 @@ def prepare_data_dir(default: Path = course.DEFAULT_DATA_DIR) -> Path:
     return data_dir
 
 
+def printed_by(cell) -> str:
+    """What a code cell printed (its stream outputs)."""
+    return "".join(o.get("text", "") for o in cell.get("outputs", []))
+
+
 @dataclass
 class Execution:
     """What one run of a notebook produced."""
@@ -86,6 +92,7 @@ def execute(
     parameters: dict | None = None,
     timeout: int | None = None,
     measure_memory: bool = False,
+    record_results: bool = False,
     raise_on_error: bool = True,
     workdir: Path | None = None,
     kernel_manager_class: type | None = None,
@@ -99,8 +106,12 @@ def execute(
     looked at afterwards; by default a temporary folder that is removed.
     `kernel_manager_class`, a jupyter_client KernelManager subclass, starts the kernel
     instead of the default one (the autograder's sandbox: tools/sandbox.py).
+    With `record_results`, the `results` dict the chapter ends with is stored in the
+    executed copy's results cell (course.record_results), read by course.results_of.
     """
     nb = course.copy_notebook(nb)
+    if record_results:
+        nb.cells.append(nbformat.v4.new_code_cell(course.REPORT_RESULTS_CELL))
     if measure_memory:
         nb.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     with tempfile.TemporaryDirectory(prefix="course-run-") as tmp:
@@ -140,10 +151,16 @@ def execute(
         seconds = time.perf_counter() - start
         executed = course.read_notebook(output) if output.exists() else nb
     peak = None
-    if measure_memory and error is None:
-        text = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
-        peak = float(text.split(PEAK_MEMORY_MARKER)[1].split()[0])
-        executed.cells.pop()
+    if measure_memory:
+        text = printed_by(executed.cells.pop())
+        if error is None:
+            peak = float(text.split(PEAK_MEMORY_MARKER)[1].split()[0])
+    if record_results:
+        text = printed_by(executed.cells.pop())
+        if error is None:
+            course.record_results(
+                executed, ast.literal_eval(text.split(course.RESULTS_MARKER)[1])
+            )
     return Execution(executed, seconds, error, peak)
 
 

@@ -114,7 +114,7 @@ def run(path: Path, data_dir: Path) -> float:
     """Execute one chapter and store it with its outputs; the wall time in seconds."""
     nb = course.read_notebook(path)
     refresh_generated(nb, path)
-    result = execution.execute(nb, data_dir)
+    result = execution.execute(nb, data_dir, record_results=True)
     tidy_executed(result.notebook, path)
     course.write_notebook(result.notebook, path)
     return result.seconds

@@ -117,6 +117,7 @@ def check_chapter(path: Path, seeds, threads, data_dir: Path) -> dict:
                     with_threads(course.read_notebook(path), count),
                     data_dir,
                     parameters={"SEED": seed},
+                    record_results=True,
                     raise_on_error=False,
                 )
             label = f"{path.stem} seed {seed} threads {count}"
