@@ -48,16 +48,24 @@ def learner_answer_source(exercise_id: str, answer_source: str) -> str:
 
 def run_all_source(exercise_id: str, check_source: str) -> str:
     """The chapter's own check cell, run as "Run all" runs it, its printed verdict
-    recorded under the label "run all"."""
+    recorded under the label "run all", and the learner's names it added, removed or
+    rebound under "names" (a check must leave them as they were)."""
     return (
         "import contextlib as __contextlib, io as __io\n"
+        "__names_before = {k: id(v) for k, v in globals().items() "
+        "if not k.startswith('_')}\n"
         "__printed = __io.StringIO()\n"
         "with __contextlib.redirect_stdout(__printed):\n"
         f"    exec(compile({check_source!r}, '<check cell of exercise {exercise_id}>', "
         "'exec'), globals())\n"
+        "__names_after = {k: id(v) for k, v in globals().items() "
+        "if not k.startswith('_')}\n"
         "__course_checks = globals().get('__course_checks', {})\n"
         f"__course_checks.setdefault({exercise_id!r}, {{}})['run all'] = "
         "['printed', __printed.getvalue()]\n"
+        f"__course_checks[{exercise_id!r}]['names'] = ['changed', ', '.join(sorted("
+        "k for k in __names_before.keys() | __names_after.keys() "
+        "if __names_before.get(k) != __names_after.get(k)))]\n"
         "print(__printed.getvalue(), end='')"
     )
 

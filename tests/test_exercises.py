@@ -66,6 +66,12 @@ def check_problems(nb, checks: dict) -> list[str]:
                 "or Shift+Enter runs it), the check cell printed "
                 f"{printed.strip()!r}, not 'Exercise {exercise_id}: not ...'"
             )
+        changed = outcomes.get("names", ["changed", "(not recorded)"])[1]
+        if changed:
+            problems.append(
+                f"exercise {exercise_id}: the check cell changed the learner's names "
+                f"{changed} (a check must leave them as they were)"
+            )
         for number, right in enumerate(right_answers(nb, exercise_id), start=1):
             status, message = outcomes.get(f"right {number}", ("missing", ""))
             if status != "pass":
@@ -104,8 +110,8 @@ def check_problems(nb, checks: dict) -> list[str]:
 
 
 def tiny_chapter():
-    """One exercise whose check is too lenient (it tests `double` on 3 only) and too
-    strict (it wants an int)."""
+    """One exercise whose check is too lenient (it tests `double` on 3 only), too
+    strict (it wants an int) and leaves a name in the learner's namespace."""
     cell = nbformat.v4.new_code_cell
 
     def exercise(source, tag, **course_fields):
@@ -117,6 +123,7 @@ def tiny_chapter():
     check = course.render_check(
         "0.1",
         "result = double(3)\n"
+        'globals()["last_result"] = result  # a check that leaves a name behind\n'
         'assert result == 6 and type(result) is int, "double(3) should be 6"',
     )
     return nbformat.v4.new_notebook(
@@ -168,8 +175,9 @@ def test_the_probes_catch_lenient_and_strict_checks_and_a_vague_message(
     course_data_dir, tmp_path
 ):
     """The harness itself: a check that Run all lets say "correct" over a wrong answer,
-    a right answer the check rejects, a wrong answer it lets through, and a rejection
-    whose message does not name the misconception are each reported by name."""
+    a check that changes the learner's names, a right answer the check rejects, a wrong
+    answer it lets through, and a rejection whose message does not name the
+    misconception are each reported by name."""
     nb = tiny_chapter()
     run = execution.execute_under_nbval(
         instrument(nb, tmp_path / "record.json"),
@@ -178,8 +186,9 @@ def test_the_probes_catch_lenient_and_strict_checks_and_a_vague_message(
     )
     assert run.record is not None, run.failure()
     problems = check_problems(nb, run.record["checks"])
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems
     assert "the check cell printed 'Exercise 0.1: correct'" in problems[0]
-    assert "rejects right answer 2 (float arithmetic)" in problems[1]
-    assert "lets through wrong answer 1 (adds 3 instead of doubling)" in problems[2]
-    assert "wrong answer 3 (triples) but its message does not name it" in problems[3]
+    assert "changed the learner's names last_result" in problems[1]
+    assert "rejects right answer 2 (float arithmetic)" in problems[2]
+    assert "lets through wrong answer 1 (adds 3 instead of doubling)" in problems[3]
+    assert "wrong answer 3 (triples) but its message does not name it" in problems[4]

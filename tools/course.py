@@ -175,40 +175,73 @@ def hide_results(cell) -> None:
 
 # A check cell is generated around its assertions (the "body"), so that running it never
 # raises: on the blank stub it says the exercise is not answered yet, on a wrong answer
-# it prints the assertion's message, on a right one "correct". The tests, the autograder
-# and the nbgrader export run the body itself (check_body), where a failure raises.
+# it prints the assertion's message, on a right one "correct". The body runs inside a
+# function that the cell then deletes, so that a check leaves the learner's names as
+# they were (no helper or variable of the check is left behind or overwritten). The
+# tests, the autograder and the nbgrader export run the same function (check_program),
+# where a failure raises.
+_CHECK_FUNCTION = "def {name}():\n{body}"
 _CHECK_TEMPLATE = """{title}
+{function}
 try:
-{body}
+    {name}()
 except NotImplementedError as missing:
     print(f"Exercise {exercise_id}: not answered yet. {{missing}}")
 except AssertionError as problem:
     print(f"Exercise {exercise_id}: not correct yet. {{problem}}")
 else:
-    print("Exercise {exercise_id}: correct")"""
+    print("Exercise {exercise_id}: correct")
+finally:
+    del {name}"""
+
+
+def check_function_name(exercise_id: str) -> str:
+    """The name of the function a check cell defines, calls and deletes."""
+    return "_check_exercise_" + exercise_id.replace(".", "_")
+
+
+def _check_function(exercise_id: str, body: str) -> str:
+    indented = "\n".join(
+        f"    {line}" if line.strip() else "" for line in body.strip("\n").split("\n")
+    )
+    return _CHECK_FUNCTION.format(name=check_function_name(exercise_id), body=indented)
 
 
 def render_check(exercise_id: str, body: str) -> str:
     """The check cell's source around its assertions (see _CHECK_TEMPLATE)."""
-    indented = "\n".join(
-        f"    {line}" if line.strip() else "" for line in body.strip("\n").split("\n")
-    )
     return _CHECK_TEMPLATE.format(
-        title=CHECK_TITLE, body=indented, exercise_id=exercise_id
+        title=CHECK_TITLE,
+        function=_check_function(exercise_id, body),
+        name=check_function_name(exercise_id),
+        exercise_id=exercise_id,
+    )
+
+
+def check_program(exercise_id: str, body: str) -> str:
+    """The check's assertions as the check cell runs them (in a function, called once,
+    then deleted), with nothing caught: a rejection raises."""
+    name = check_function_name(exercise_id)
+    return (
+        f"{_check_function(exercise_id, body)}\n"
+        f"try:\n    {name}()\nfinally:\n    del {name}"
     )
 
 
 def check_body(source: str) -> str:
-    """The assertions of a check cell (the code inside its `try:`), dedented.
+    """The assertions of a check cell (the body of its check function), dedented.
 
-    A source not (yet) in the template, as an author may write it, is its own body
-    (less a `#@title` first line).
+    The cell's earlier form (the assertions inside a top-level `try:`) is read too; a
+    source in neither form, as an author may write it, is its own body (less a
+    `#@title` first line).
     """
     import textwrap
 
     lines = source.split("\n")
     if lines and lines[0].startswith("#@title"):
         lines = lines[1:]
+    if lines and lines[0].startswith("def _check_exercise_") and "try:" in lines:
+        end = lines.index("try:")
+        return textwrap.dedent("\n".join(lines[1:end])).strip("\n")
     if not lines or lines[0] != "try:":
         return "\n".join(lines).strip("\n")
     end = next(

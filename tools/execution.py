@@ -232,10 +232,11 @@ def check_cell_source(
     its message), "error" (any other exception) or "answer-error"; it is stored in the
     kernel's `__course_checks[exercise_id][label]` and printed on a line starting with
     CHECK_MARKER. Used by the tests (stub, solution, wrong and right answers) and by
-    the autograder (student answers). Only the check's assertions run
-    (course.check_body), so that a rejection raises instead of printing.
+    the autograder (student answers). The check's assertions run as the check cell
+    runs them, in a function (course.check_program), so that a rejection raises
+    instead of printing.
     """
-    check_source = course.check_body(check_source)
+    check_source = course.check_program(exercise_id, course.check_body(check_source))
     answer = ""
     if answer_source is not None:
         answer = f"""

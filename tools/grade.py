@@ -179,7 +179,7 @@ def seal_exercises(official, answers: dict[str, str]) -> dict[str, dict]:
         read, bound = _names(body)
         seal[exercise_id] = {
             "answer": answers.get(exercise_id, ""),
-            "check": body,
+            "check": course.check_program(exercise_id, body),
             "protected": sorted(read - bound - answer_names),
         }
     return seal

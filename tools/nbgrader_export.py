@@ -118,7 +118,7 @@ def nbgrader_notebook(nb):
         elif role == "check":
             # nbgrader scores a test cell by whether it raises: the assertions alone,
             # not the template that prints instead of raising
-            body = course.check_body(cell.source)
+            body = course.check_program(exercise_id, course.check_body(cell.source))
             cell.source = f'{body}\nprint("Exercise {exercise_id}: correct")'
             cell.metadata["nbgrader"] = _nbgrader(
                 f"check_{slug}",
